@@ -1,0 +1,9 @@
+// The subcommand registry: each subcommand lives in its own module and adds one line here.
+export interface CliCommand {
+  /** One line for `specvet --help`. */
+  summary: string;
+  /** Runs with the arguments after the subcommand name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Record<string, CliCommand> = {};
