@@ -1,0 +1,165 @@
+// Tile-compressed images (FITS 4.0 §10) stored as binary tables with ZIMAGE = T. GZIP_1 and
+// GZIP_2 tiles are lossless integer (or unquantised float) data and cheap to decode with
+// node:zlib, so DESI `spectra-` files keep their masks; RICE/HCOMPRESS/PLIO and quantised floats
+// are listed as skipped by the reader instead.
+import { gunzipSync } from 'node:zlib';
+import { SpecVetError } from '../errors';
+import { FitsHeader, intKey } from './header';
+import { KIND_SIZE, NumericKind, RawArray, swapInPlace } from './endian';
+import { BITPIX_KIND, FitsImage } from './image';
+import { ScaledArray, applyScaling, numericValue, scaledTypeName } from './scaling';
+import type { FitsTable } from './table';
+
+const MAX_ELEMENTS = 2 ** 31;
+
+class CompressedImage implements FitsImage {
+  readonly length: number;
+  readonly typeName: string;
+  private decoded: RawArray | undefined;
+  private readonly kind: NumericKind;
+  private readonly scale: number;
+  private readonly zero: number;
+  private readonly blank: number | bigint | null;
+
+  constructor(
+    readonly bitpix: number,
+    readonly shape: number[],
+    private readonly tiles: number[],
+    private readonly algorithm: string,
+    private readonly table: FitsTable,
+    header: FitsHeader,
+    private readonly where: string,
+  ) {
+    this.kind = BITPIX_KIND[bitpix];
+    this.length = shape.reduce((a, b) => a * b, 1);
+    this.scale = numericValue(header.get('BSCALE'), 1);
+    this.zero = numericValue(header.get('BZERO'), 0);
+    const blank = header.get('ZBLANK') ?? header.get('BLANK');
+    this.blank = typeof blank === 'number' || typeof blank === 'bigint' ? blank : null;
+    this.typeName = scaledTypeName(this.kind, this.scale, this.zero);
+  }
+
+  read(start = 0, count = this.length - start): ScaledArray {
+    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.length) {
+      throw new SpecVetError('fits-format', `element range ${start}+${count} outside the image of ${this.length} elements`, this.where);
+    }
+    const all = this.decodeAll();
+    const size = KIND_SIZE[this.kind];
+    // A fresh copy so that scaling in place never alters the cache.
+    const copy = new Uint8Array(all.buffer.slice(all.byteOffset + start * size, all.byteOffset + (start + count) * size));
+    const raw = viewAs(copy, count, this.kind);
+    return applyScaling(raw, this.kind, this.scale, this.zero, this.blank);
+  }
+
+  row(r: number): ScaledArray {
+    const n1 = this.shape[0] ?? 0;
+    const rows = n1 ? this.length / n1 : 0;
+    if (!Number.isInteger(r) || r < 0 || r >= rows) throw new SpecVetError('fits-format', `row ${r} outside the image's ${rows} rows`, this.where);
+    return this.read(r * n1, n1);
+  }
+
+  /** Decodes every tile into one native array (masks are small; decoded once and cached). */
+  private decodeAll(): RawArray {
+    if (this.decoded) return this.decoded;
+    const size = KIND_SIZE[this.kind];
+    const out = new Uint8Array(this.length * size);
+    const col = this.table.find('COMPRESSED_DATA');
+    if (!col) throw new SpecVetError('fits-format', 'tile-compressed image without a COMPRESSED_DATA column', this.where);
+    const naxes = this.shape.length;
+    const nTiles = this.shape.map((n, i) => Math.ceil(n / this.tiles[i]));
+    const totalTiles = nTiles.reduce((a, b) => a * b, 1);
+    if (totalTiles !== this.table.nRows) {
+      throw new SpecVetError('fits-format', `${this.table.nRows} table rows for ${totalTiles} tiles`, this.where);
+    }
+    const tileIdx = new Array<number>(naxes).fill(0);
+    for (let t = 0; t < totalTiles; t++) {
+      // Tile extent along each axis (the last tile of an axis may be short).
+      const lo = tileIdx.map((k, i) => k * this.tiles[i]);
+      const len = lo.map((l, i) => Math.min(this.tiles[i], this.shape[i] - l));
+      const tileElems = len.reduce((a, b) => a * b, 1);
+      const packed = this.table.heapBytes(col, t);
+      let tile: Uint8Array;
+      try {
+        tile = packed.length === 0 ? new Uint8Array(0) : new Uint8Array(gunzipSync(packed, { maxOutputLength: tileElems * size + 1 }));
+      } catch (err) {
+        throw new SpecVetError('gzip', `tile ${t} does not decompress: ${err instanceof Error ? err.message : String(err)}`, this.where);
+      }
+      if (tile.length !== tileElems * size) {
+        throw new SpecVetError('fits-format', `tile ${t} holds ${tile.length} bytes, expected ${tileElems * size}`, this.where);
+      }
+      if (this.algorithm === 'GZIP_2') tile = unshuffle(tile, size);
+      // Copy the tile's rows (runs along axis 1) into their places in the image, still big-endian.
+      const run = len[0] * size;
+      const nRuns = tileElems / len[0];
+      const pos = lo.slice();
+      for (let k = 0; k < nRuns; k++) {
+        let rem = k;
+        for (let i = 1; i < naxes; i++) {
+          pos[i] = lo[i] + (rem % len[i]);
+          rem = Math.floor(rem / len[i]);
+        }
+        let elem = 0;
+        let stride = 1;
+        for (let i = 0; i < naxes; i++) {
+          elem += pos[i] * stride;
+          stride *= this.shape[i];
+        }
+        out.set(tile.subarray(k * run, (k + 1) * run), elem * size);
+      }
+      for (let i = 0; i < naxes; i++) {
+        if (++tileIdx[i] < nTiles[i]) break;
+        tileIdx[i] = 0;
+      }
+    }
+    this.decoded = swapInPlace(out, this.length, this.kind);
+    return this.decoded;
+  }
+}
+
+function viewAs(copy: Uint8Array, count: number, kind: NumericKind): RawArray {
+  switch (kind) {
+    case 'u8': return copy;
+    case 'i16': return new Int16Array(copy.buffer, 0, count);
+    case 'i32': return new Int32Array(copy.buffer, 0, count);
+    case 'i64': return new BigInt64Array(copy.buffer, 0, count);
+    case 'f32': return new Float32Array(copy.buffer, 0, count);
+    case 'f64': return new Float64Array(copy.buffer, 0, count);
+  }
+}
+
+/** GZIP_2 stores the most significant bytes of all values first, then the next, ... */
+function unshuffle(b: Uint8Array, size: number): Uint8Array {
+  if (size === 1) return b;
+  const n = b.length / size;
+  const out = new Uint8Array(b.length);
+  for (let j = 0; j < size; j++) for (let i = 0; i < n; i++) out[i * size + j] = b[j * n + i];
+  return out;
+}
+
+export function compressedImageFromTable(header: FitsHeader, table: FitsTable, where: string): FitsImage {
+  const algorithm = (header.string('ZCMPTYPE') ?? '').trim().toUpperCase();
+  if (algorithm === 'NOCOMPRESS' || (algorithm !== 'GZIP_1' && algorithm !== 'GZIP_2')) {
+    throw new SpecVetError('fits-unsupported', `tile compression ${algorithm || '(none)'} is not decoded`, where);
+  }
+  const bitpix = intKey(header, 'ZBITPIX', where) ?? 0;
+  if (!(bitpix in BITPIX_KIND)) throw new SpecVetError('fits-format', `ZBITPIX ${bitpix} is not valid`, where);
+  if (bitpix < 0 && (table.has('ZSCALE') || table.has('ZZERO') || header.has('ZQUANTIZ') && header.string('ZQUANTIZ')?.trim() !== 'NONE')) {
+    throw new SpecVetError('fits-unsupported', 'quantised floating-point tiles are not decoded', where);
+  }
+  const naxis = intKey(header, 'ZNAXIS', where) ?? 0;
+  if (naxis < 1 || naxis > 999) throw new SpecVetError('fits-format', `ZNAXIS must be 1…999, got ${naxis}`, where);
+  const shape: number[] = [];
+  const tiles: number[] = [];
+  let elements = 1;
+  for (let i = 1; i <= naxis; i++) {
+    const n = intKey(header, `ZNAXIS${i}`, where) ?? -1;
+    if (n < 1) throw new SpecVetError('fits-format', `ZNAXIS${i} must be a positive integer`, where);
+    elements *= n;
+    if (elements > MAX_ELEMENTS) throw new SpecVetError('fits-limit', `compressed image of more than ${MAX_ELEMENTS} elements`, where);
+    const t = intKey(header, `ZTILE${i}`, where) ?? (i === 1 ? n : 1);
+    if (t < 1) throw new SpecVetError('fits-format', `ZTILE${i} must be a positive integer`, where);
+    shape.push(n);
+    tiles.push(Math.min(t, n));
+  }
+  return new CompressedImage(bitpix, shape, tiles, algorithm, table, header, where);
+}
