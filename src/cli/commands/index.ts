@@ -7,3 +7,5 @@ export interface CliCommand {
 }
 
 export const commands: Record<string, CliCommand> = {};
+import { infoCommand } from './info';
+commands['info'] = infoCommand;

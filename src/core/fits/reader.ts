@@ -4,7 +4,8 @@
 import { gunzipSync } from 'node:zlib';
 import { SpecVetError } from '../errors';
 import { BLOCK, FitsHeader, intKey, parseHeader } from './header';
-import { FitsImage, imageFromHeader } from './image';
+import { BITPIX_KIND, FitsImage, imageFromHeader } from './image';
+import { numericValue, scaledTypeName } from './scaling';
 import { FitsTable, tableFromHeader } from './table';
 import { compressedImageFromTable } from './compressed';
 
@@ -84,16 +85,17 @@ export class FitsHdu {
       if (naxis === 0) return 'no data';
       const dims: number[] = [];
       for (let i = 1; i <= naxis; i++) dims.push(intKey(h, `NAXIS${i}`, this.where) ?? 0);
-      return `${dims.join('×')} ${bitpixName(intKey(h, 'BITPIX', this.where) ?? 0)}`;
+      return `${dims.join('×')} ${elementType(h, intKey(h, 'BITPIX', this.where) ?? 0)}`;
     }
     if (this.kind === 'compressed-image') {
       const zn = intKey(h, 'ZNAXIS', this.where) ?? 0;
       const dims: number[] = [];
       for (let i = 1; i <= zn && i <= 999; i++) dims.push(intKey(h, `ZNAXIS${i}`, this.where) ?? 0);
-      return `${dims.join('×')} ${bitpixName(intKey(h, 'ZBITPIX', this.where) ?? 0)}, tile-compressed ${h.string('ZCMPTYPE') ?? '?'}`;
+      return `${dims.join('×')} ${elementType(h, intKey(h, 'ZBITPIX', this.where) ?? 0)}, tile-compressed ${h.string('ZCMPTYPE') ?? '?'}`;
     }
     if (this.kind === 'bintable' || this.kind === 'table') {
-      return `${intKey(h, 'NAXIS2', this.where) ?? 0} rows × ${intKey(h, 'TFIELDS', this.where) ?? 0} cols`;
+      const rows = intKey(h, 'NAXIS2', this.where) ?? 0;
+      return `${rows} row${rows === 1 ? '' : 's'} × ${intKey(h, 'TFIELDS', this.where) ?? 0} columns`;
     }
     return h.string('XTENSION') ?? 'unknown';
   }
@@ -222,6 +224,13 @@ function startsWith(bytes: Uint8Array, offset: number, text: string): boolean {
   if (offset + text.length > bytes.length) return false;
   for (let i = 0; i < text.length; i++) if (bytes[offset + i] !== text.charCodeAt(i)) return false;
   return true;
+}
+
+/** Element type after BSCALE/BZERO (e.g. "uint32" for BITPIX 32 with BZERO 2^31). */
+function elementType(h: FitsHeader, bitpix: number): string {
+  const kind = BITPIX_KIND[bitpix];
+  if (!kind) return bitpixName(bitpix);
+  return scaledTypeName(kind, numericValue(h.get('BSCALE'), 1), numericValue(h.get('BZERO'), 0));
 }
 
 export function bitpixName(bitpix: number): string {
