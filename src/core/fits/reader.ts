@@ -39,6 +39,8 @@ export class FitsHdu {
     readonly kind: HduKind,
     /** Why the HDU is not decoded (kind 'compressed-image' with an unsupported algorithm, 'unsupported'). */
     readonly skipped: string | undefined,
+    /** The file name used in messages. */
+    readonly source = '',
   ) {}
 
   /** EXTNAME, 'PRIMARY' for an unnamed first HDU, '' otherwise. */
@@ -50,7 +52,8 @@ export class FitsHdu {
 
   /** "HDU 3 (B_FLUX)" for error messages. */
   get where(): string {
-    return this.name ? `HDU ${this.index} (${this.name})` : `HDU ${this.index}`;
+    const hdu = this.name ? `HDU ${this.index} (${this.name})` : `HDU ${this.index}`;
+    return this.source ? `${this.source}, ${hdu}` : hdu;
   }
 
   /** The image of an image HDU (or of a tile-compressed image we can decode). */
@@ -158,7 +161,7 @@ export function readFits(input: Uint8Array, opts: ReadFitsOptions = {}): FitsFil
         where,
       );
     }
-    hdus.push(new FitsHdu(index, header, bytes, offset, end, layout.bytes, layout.kind, layout.skipped));
+    hdus.push(new FitsHdu(index, header, bytes, offset, end, layout.bytes, layout.kind, layout.skipped, source));
     offset = end + Math.ceil(layout.bytes / BLOCK) * BLOCK;
   }
   return { hdus, bytes, gzipped };

@@ -100,6 +100,13 @@ export function mediumFrom(h: FitsHeader, fallback: WavelengthMedium): Wavelengt
   return fallback;
 }
 
+/** True when the header carries a log-linear dispersion (COEFF0/COEFF1 or CRVAL1/CD1_1 in log10 Å). */
+export function hasLogLinear(h: FitsHeader): boolean {
+  const c0 = h.number('COEFF0') ?? h.number('CRVAL1');
+  const c1 = h.number('COEFF1') ?? h.number('CD1_1') ?? h.number('CDELT1');
+  return c0 !== null && c1 !== null && c1 > 0 && c0 >= 2 && c0 <= 6;
+}
+
 /** λ = 10^(COEFF0 + COEFF1·i) (log-linear SDSS/LAMOST dispersion), CRVAL1/CD1_1 as fallback. */
 export function logLinearWavelength(h: FitsHeader, n: number, where: string): Float64Array {
   const c0 = h.number('COEFF0') ?? h.number('CRVAL1');

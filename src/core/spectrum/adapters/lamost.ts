@@ -5,7 +5,7 @@ import type { FitsFile, FitsHeader } from '../../fits';
 import type { Spectrum, SpectrumArm, SpectrumFormat, SpectrumMeta } from '../model';
 import { combineArms } from '../combine';
 import {
-  SpectrumAdapter, fileStem, fluxUnitText, hduByName, idText, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
+  SpectrumAdapter, fileStem, hasLogLinear, fluxUnitText, hduByName, idText, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
   snrFrom, str, toFloat32, toFloat64, toMask, allZero,
 } from './common';
 
@@ -43,7 +43,7 @@ export const lamostImageAdapter: SpectrumAdapter = {
     const img = p.image();
     // Structure, not DATA_V: a 2-D primary of ≥3 rows with no further HDUs (spSpec has six tables).
     return img.shape.length === 2 && img.shape[1] >= 3 && img.shape[1] <= 5 && fits.hdus.length === 1
-      && !/SDSS/i.test(p.header.string('TELESCOP') ?? '');
+      && hasLogLinear(p.header) && !/SDSS/i.test(p.header.string('TELESCOP') ?? '');
   },
   adapt(fits, fileName) {
     const p = fits.hdus[0];

@@ -4,7 +4,7 @@ import { SpecVetError } from '../../errors';
 import type { FitsFile, FitsHeader, FitsTable } from '../../fits';
 import type { SpectrumMeta } from '../model';
 import {
-  SpectrumAdapter, allZero, finite, fluxUnitText, hduByName, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
+  SpectrumAdapter, allZero, hasLogLinear, finite, fluxUnitText, hduByName, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
   str, toFloat32, toFloat64, toMask,
 } from './common';
 
@@ -105,7 +105,7 @@ export const sdssSpSpecAdapter: SpectrumAdapter = {
     if (p.kind !== 'image') return false;
     const img = p.image();
     const sdss = /SDSS/i.test(p.header.string('TELESCOP') ?? '') || (fits.hdus.length > 1 && fits.hdus.slice(1).every((h) => h.kind === 'bintable'));
-    return img.shape.length === 2 && img.shape[1] >= 3 && img.shape[1] <= 5 && sdss;
+    return img.shape.length === 2 && img.shape[1] >= 3 && img.shape[1] <= 5 && sdss && hasLogLinear(p.header);
   },
   adapt(fits, fileName) {
     const p = fits.hdus[0];
@@ -114,12 +114,19 @@ export const sdssSpSpecAdapter: SpectrumAdapter = {
       const img = p.image();
       const n = img.shape[0];
       const wavelength = logLinearWavelength(h, n, p.where);
-      const flux = toFloat32(img.row(0), 'flux');
-      // Row 2 is the 1σ error: ivar = 1/σ² where σ > 0, else 0 (no information).
-      const err = toFloat32(img.row(2), 'error');
+      // Rows per the DR7 data model (0 spectrum, 1 continuum-subtracted, 2 error, 3 mask),
+      // confirmed by the ARRAYn keywords when the file has them.
+      const rowOf = (label: string, fallback: number): number => {
+        for (let r = 0; r < img.shape[1]; r++) if ((str(h, `ARRAY${r + 1}`) ?? '').toUpperCase() === label) return r;
+        return fallback;
+      };
+      const flux = toFloat32(img.row(rowOf('SPECTRUM', 0)), 'flux');
+      // The error row holds 1σ: ivar = 1/σ² where σ > 0, else 0 (no information).
+      const err = toFloat32(img.row(rowOf('ERROR', 2)), 'error');
       const ivar = new Float32Array(n);
       for (let i = 0; i < n; i++) ivar[i] = err[i] > 0 && Number.isFinite(err[i]) ? 1 / (err[i] * err[i]) : 0;
-      const mask = img.shape[1] >= 4 ? toMask(img.row(3), 'mask') : null;
+      const maskRow = rowOf('MASK', 3);
+      const mask = maskRow < img.shape[1] ? toMask(img.row(maskRow), 'mask') : null;
       const plate = num(h, 'PLATEID');
       const mjd = num(h, 'MJD');
       const fiber = num(h, 'FIBERID');
