@@ -1,0 +1,48 @@
+// Extension entry: registers the FITS custom editor and the view commands. Kept thin: all reading
+// happens in src/core, all drawing in the webview.
+import * as vscode from 'vscode';
+import { FitsEditorProvider } from './fitsEditor';
+import type { RenderReport, ViewCommand } from '../shared/protocol';
+
+export interface SpecVetApi {
+  /** What a FITS editor's webview last reported (tests, status). */
+  lastRender(uri?: vscode.Uri): RenderReport | null;
+}
+
+export function activate(context: vscode.ExtensionContext): SpecVetApi {
+  const log = vscode.window.createOutputChannel('SpecVet');
+  context.subscriptions.push(log);
+  const fits = FitsEditorProvider.register(context, log);
+
+  const view = (id: string, command: ViewCommand) =>
+    vscode.commands.registerCommand(id, () => {
+      if (!fits.sendViewCommand(command)) void vscode.window.showInformationMessage('SpecVet: open a FITS spectrum first.');
+    });
+  context.subscriptions.push(
+    view('specvet.nextSpectrum', { kind: 'nextSpectrum' }),
+    view('specvet.previousSpectrum', { kind: 'previousSpectrum' }),
+    view('specvet.resetZoom', { kind: 'resetZoom' }),
+    view('specvet.showShortcuts', { kind: 'toggleCheatSheet' }),
+    vscode.commands.registerCommand('specvet.zoomTo', async (range?: string) => {
+      const text = range ?? (await vscode.window.showInputBox({ prompt: 'Wavelength range in Å, e.g. 6500-6600', placeHolder: '6500-6600' }));
+      if (!text) return;
+      const m = /^\s*(\d+(?:\.\d*)?)\s*[-–:,\s]\s*(\d+(?:\.\d*)?)\s*$/.exec(text);
+      if (!m || !(Number(m[1]) < Number(m[2]))) {
+        void vscode.window.showErrorMessage(`SpecVet: "${text}" is not a wavelength range like 6500-6600.`);
+        return;
+      }
+      fits.sendViewCommand({ kind: 'zoomTo', min: Number(m[1]), max: Number(m[2]) });
+    }),
+    vscode.commands.registerCommand('specvet.openInViewer', async (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (target) await vscode.commands.executeCommand('vscode.openWith', target, 'specvet.fitsViewer');
+    }),
+    // Test hook: the extension-host suite asks what the webview shows.
+    vscode.commands.registerCommand('specvet._test.lastRender', (uri?: vscode.Uri | string) =>
+      fits.lastRender(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri),
+    ),
+  );
+  return { lastRender: (uri) => fits.lastRender(uri) };
+}
+
+export function deactivate(): void {}

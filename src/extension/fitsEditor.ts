@@ -1,0 +1,162 @@
+// Read-only custom editor for FITS spectra: the host reads the file with the core reader and
+// feeds the webview typed arrays over the shared protocol. Every failure becomes an in-editor
+// error view; nothing here may throw into the extension host.
+import * as vscode from 'vscode';
+import { readSpectrumFile } from '../core/spectrum/open';
+import type { SpectrumFile } from '../core/spectrum/model';
+import { SpecVetError, errorMessage } from '../core/errors';
+import type {
+  ErrorMessage,
+  HostToWebviewMessage,
+  RenderReport,
+  SpectrumMessage,
+  ViewCommand,
+  WebviewToHostMessage,
+} from '../shared/protocol';
+import { fitsViewerHtml, makeNonce } from './webviewHtml';
+import { errorToMessage, fileLoadedMessage, spectrumMessage } from './messages';
+
+export const FITS_VIEW_TYPE = 'specvet.fitsViewer';
+
+/** One opened FITS file: the parsed file, or the error that stopped it. */
+export class FitsDocument implements vscode.CustomDocument {
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly openedAt: number,
+    readonly file: SpectrumFile | null,
+    readonly error: SpecVetError | Error | null,
+  ) {}
+
+  get fileName(): string {
+    return this.uri.path.split('/').pop() || this.uri.path;
+  }
+
+  dispose(): void {}
+
+  static async open(uri: vscode.Uri): Promise<FitsDocument> {
+    const openedAt = Date.now();
+    let bytes: Uint8Array;
+    try {
+      bytes = await vscode.workspace.fs.readFile(uri);
+    } catch (err) {
+      return new FitsDocument(uri, openedAt, null, new SpecVetError('io', `cannot read the file: ${errorMessage(err)}`, uri.fsPath || uri.path));
+    }
+    try {
+      const name = uri.path.split('/').pop() || uri.path;
+      return new FitsDocument(uri, openedAt, readSpectrumFile(bytes, name), null);
+    } catch (err) {
+      return new FitsDocument(uri, openedAt, null, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+}
+
+export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<FitsDocument> {
+  /** What each open editor's webview last reported, newest last (test hook and status). */
+  private readonly reports = new Map<string, RenderReport>();
+  private lastReportKey: string | null = null;
+  private readonly panels = new Set<{ doc: FitsDocument; panel: vscode.WebviewPanel }>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.OutputChannel,
+  ) {}
+
+  static register(context: vscode.ExtensionContext, log: vscode.OutputChannel): FitsEditorProvider {
+    const provider = new FitsEditorProvider(context.extensionUri, log);
+    context.subscriptions.push(
+      vscode.window.registerCustomEditorProvider(FITS_VIEW_TYPE, provider, {
+        // Hidden editors drop their webview; the view state (zoom, toggles, spectrum) is kept by setState.
+        webviewOptions: { retainContextWhenHidden: false },
+        supportsMultipleEditorsPerDocument: true,
+      }),
+    );
+    return provider;
+  }
+
+  async openCustomDocument(uri: vscode.Uri): Promise<FitsDocument> {
+    const doc = await FitsDocument.open(uri);
+    if (doc.error) this.log.appendLine(`[fits] ${doc.fileName}: ${doc.error.message}`);
+    return doc;
+  }
+
+  resolveCustomEditor(doc: FitsDocument, panel: vscode.WebviewPanel): void {
+    const webview = panel.webview;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    webview.html = fitsViewerHtml({
+      cspSource: webview.cspSource,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'fits.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'fits.css')).toString(),
+      nonce: makeNonce(),
+      title: doc.fileName,
+    });
+    const entry = { doc, panel };
+    this.panels.add(entry);
+    const post = (msg: HostToWebviewMessage) => {
+      webview.postMessage(msg).then(undefined, (err) => this.log.appendLine(`[fits] postMessage failed: ${errorMessage(err)}`));
+    };
+    const sub = webview.onDidReceiveMessage((msg: WebviewToHostMessage) => {
+      try {
+        this.handleMessage(doc, msg, post);
+      } catch (err) {
+        this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
+      }
+    });
+    panel.onDidDispose(() => {
+      sub.dispose();
+      this.panels.delete(entry);
+    });
+  }
+
+  private handleMessage(doc: FitsDocument, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void): void {
+    switch (msg.type) {
+      case 'ready': {
+        if (!doc.file) {
+          post(errorToMessage(doc.error, doc.fileName, null));
+          return;
+        }
+        const f = doc.file;
+        post(fileLoadedMessage(f, doc.fileName, doc.openedAt));
+        if (f.spectra.length) {
+          const index = Number.isInteger(msg.spectrumIndex) && msg.spectrumIndex >= 0 && msg.spectrumIndex < f.spectra.length ? msg.spectrumIndex : 0;
+          post(this.spectrumMessage(doc, index));
+        }
+        return;
+      }
+      case 'getSpectrum':
+        post(this.spectrumMessage(doc, msg.index, msg.requestId));
+        return;
+      case 'rendered': {
+        const key = doc.uri.toString();
+        this.reports.set(key, msg.report);
+        this.lastReportKey = key;
+        return;
+      }
+      case 'webviewError':
+        this.log.appendLine(`[webview] ${doc.fileName}: ${msg.message}`);
+        return;
+    }
+  }
+
+  private spectrumMessage(doc: FitsDocument, index: number, requestId?: number): SpectrumMessage | ErrorMessage {
+    if (!doc.file) return errorToMessage(doc.error, doc.fileName, null, requestId);
+    const msg = spectrumMessage(doc.file, doc.fileName, index, requestId);
+    if (msg.type === 'error') this.log.appendLine(`[fits] ${doc.fileName} spectrum ${index}: ${msg.message}`);
+    return msg;
+  }
+
+  /** What the webview of `uri` (or the most recently reporting one) last showed. */
+  lastRender(uri?: vscode.Uri): RenderReport | null {
+    const key = uri ? uri.toString() : this.lastReportKey;
+    return (key && this.reports.get(key)) || null;
+  }
+
+  /** Send a view command to the active FITS editor (or every visible one when none is active). */
+  sendViewCommand(command: ViewCommand): boolean {
+    const targets = [...this.panels].filter((p) => p.panel.active);
+    const chosen = targets.length ? targets : [...this.panels].filter((p) => p.panel.visible);
+    for (const { panel } of chosen) void panel.webview.postMessage({ type: 'viewCommand', command } satisfies HostToWebviewMessage);
+    return chosen.length > 0;
+  }
+}

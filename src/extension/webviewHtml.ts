@@ -1,0 +1,50 @@
+// The webview's HTML page, as a pure function so the headless-browser tests serve exactly the page
+// VS Code shows. No vscode import: callers pass the URIs and the CSP source as strings.
+
+export interface WebviewPageOptions {
+  /** `webview.cspSource`: the origin local resources are served from. */
+  cspSource: string;
+  /** URI of the bundled script (dist/webview/<name>.js) and its CSS (dist/webview/<name>.css). */
+  scriptUri: string;
+  styleUri: string;
+  /** Fresh random nonce per page load. */
+  nonce: string;
+  title: string;
+}
+
+/** Random nonce for the CSP: 32 chars of [A-Za-z0-9]. */
+export function makeNonce(random: (n: number) => Uint8Array = (n) => crypto.getRandomValues(new Uint8Array(n))): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return Array.from(random(32), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Strict CSP: scripts only with the nonce, styles from the extension or with the nonce, no remote anything. */
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource} data:`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+export function fitsViewerHtml(o: WebviewPageOptions): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(contentSecurityPolicy(o.cspSource, o.nonce))}">
+<meta property="csp-nonce" content="${o.nonce}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttr(o.styleUri)}" nonce="${o.nonce}">
+<title>${escapeAttr(o.title)}</title>
+</head>
+<body>
+<div id="app" data-nonce="${o.nonce}"><div class="sv-loading">Reading ${escapeAttr(o.title)}…</div></div>
+<script nonce="${o.nonce}" src="${escapeAttr(o.scriptUri)}"></script>
+</body>
+</html>`;
+}

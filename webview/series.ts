@@ -1,0 +1,217 @@
+// Pure data preparation for the plot: smoothing, error from inverse variance, and min/max
+// decimation per pixel column. Kept free of DOM and uPlot so it can be measured and tested alone.
+//
+// Why decimate: a canvas path with 1M vertices costs ~30–60 ms to stroke. A column of the plot
+// only ever shows a vertical extent, so per pixel column we keep the first/last x and the min and
+// max of each series (2 points per column). The drawn picture is identical to the full-resolution
+// one, and a redraw touches ~2×width points whatever the spectrum length.
+
+export type SmoothingKind = 'none' | 'boxcar' | 'gaussian';
+
+export interface Smoothing {
+  kind: SmoothingKind;
+  /** Boxcar: full width in pixels (odd). Gaussian: sigma in pixels. */
+  width: number;
+}
+
+export const SMOOTHING_LIMITS = { boxcar: { min: 3, max: 51, step: 2 }, gaussian: { min: 1, max: 20, step: 1 } } as const;
+
+export function describeSmoothing(s: Smoothing): string {
+  if (s.kind === 'none') return 'unsmoothed';
+  return s.kind === 'boxcar' ? `boxcar ${s.width} px` : `gaussian σ ${s.width} px`;
+}
+
+/** A pixel counts (for smoothing and autoscaling) when finite, unmasked and with information (ivar > 0 when known). */
+export function goodPixels(flux: Float32Array, ivar: Float32Array | null, mask: Int32Array | null): Uint8Array {
+  const good = new Uint8Array(flux.length);
+  for (let i = 0; i < flux.length; i++) {
+    good[i] = Number.isFinite(flux[i]) && (!mask || mask[i] === 0) && (!ivar || ivar[i] > 0) ? 1 : 0;
+  }
+  return good;
+}
+
+/** 1σ flux error from inverse variance; NaN where ivar ≤ 0 (no information). */
+export function sigmaFromIvar(ivar: Float32Array): Float64Array {
+  const out = new Float64Array(ivar.length);
+  for (let i = 0; i < ivar.length; i++) out[i] = ivar[i] > 0 ? 1 / Math.sqrt(ivar[i]) : NaN;
+  return out;
+}
+
+function kernelFor(s: Smoothing): Float64Array {
+  if (s.kind === 'boxcar') return new Float64Array(Math.max(1, s.width | 1)).fill(1);
+  const half = Math.ceil(3 * s.width);
+  const k = new Float64Array(2 * half + 1);
+  for (let j = -half; j <= half; j++) k[j + half] = Math.exp(-0.5 * (j / s.width) ** 2);
+  return k;
+}
+
+/**
+ * Smooth `values` with the kernel, using only good pixels (weights renormalised), and propagate
+ * the error: var = Σ w²σ² / (Σ w)². Bad pixels keep their raw value (they are drawn as masked).
+ */
+export function smooth(
+  values: ArrayLike<number>,
+  sigma: Float64Array | null,
+  good: Uint8Array,
+  s: Smoothing,
+): { values: Float64Array; sigma: Float64Array | null } {
+  const n = values.length;
+  const out = new Float64Array(n);
+  const outSigma = sigma ? new Float64Array(n) : null;
+  if (s.kind === 'none') {
+    for (let i = 0; i < n; i++) out[i] = values[i];
+    if (sigma && outSigma) outSigma.set(sigma);
+    return { values: out, sigma: outSigma };
+  }
+  const k = kernelFor(s);
+  const half = (k.length - 1) >> 1;
+  for (let i = 0; i < n; i++) {
+    if (!good[i]) {
+      out[i] = values[i];
+      if (outSigma && sigma) outSigma[i] = sigma[i];
+      continue;
+    }
+    let sw = 0, swv = 0, sw2v = 0;
+    const lo = Math.max(0, i - half), hi = Math.min(n - 1, i + half);
+    for (let j = lo; j <= hi; j++) {
+      if (!good[j]) continue;
+      const w = k[j - i + half];
+      sw += w;
+      swv += w * values[j];
+      if (sigma) { const e = sigma[j]; sw2v += Number.isFinite(e) ? w * w * e * e : 0; }
+    }
+    out[i] = swv / sw;
+    if (outSigma) outSigma[i] = Math.sqrt(sw2v) / sw;
+  }
+  return { values: out, sigma: outSigma };
+}
+
+/** First index with xs[i] >= x (xs ascending). */
+export function lowerBound(xs: ArrayLike<number>, x: number): number {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+export interface SeriesInput {
+  x: ArrayLike<number>;
+  flux: ArrayLike<number>;
+  /** 1σ error (NaN = none), or null to skip the band. */
+  sigma: ArrayLike<number> | null;
+  sky: ArrayLike<number> | null;
+  good: Uint8Array;
+}
+
+/** Plot-ready arrays for one x window: null marks a gap. */
+export interface PlotSeries {
+  x: Float64Array;
+  flux: (number | null)[];
+  upper: (number | null)[] | null;
+  lower: (number | null)[] | null;
+  sky: (number | null)[] | null;
+  /** Flux at bad (masked / no-information) pixels only, null elsewhere. */
+  masked: (number | null)[];
+  /** Y extent of good flux in the window (autoscaling ignores masked pixels), null if none. */
+  yMin: number | null;
+  yMax: number | null;
+  /** Pixels of the spectrum inside the window, and points produced. */
+  pixelsInWindow: number;
+  decimated: boolean;
+}
+
+/**
+ * The arrays to draw for x in [xMin, xMax] on a plot `columns` pixels wide: every pixel when they
+ * fit (≤ 2 per column), else min/max per pixel column. One pixel beyond each edge is kept so lines
+ * run to the frame.
+ */
+export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, columns: number): PlotSeries {
+  const { x, flux, sigma, sky, good } = input;
+  const n = x.length;
+  const i0 = Math.max(0, lowerBound(x, xMin) - 1);
+  const i1 = Math.min(n, lowerBound(x, xMax) + 1);
+  const count = Math.max(0, i1 - i0);
+  const cols = Math.max(1, Math.floor(columns));
+  let yMin = Infinity, yMax = -Infinity;
+
+  if (count <= 2 * cols) {
+    const xs = new Float64Array(count);
+    const f: (number | null)[] = new Array(count);
+    const m: (number | null)[] = new Array(count);
+    const up: (number | null)[] | null = sigma ? new Array(count) : null;
+    const lo: (number | null)[] | null = sigma ? new Array(count) : null;
+    const sk: (number | null)[] | null = sky ? new Array(count) : null;
+    for (let k = 0; k < count; k++) {
+      const i = i0 + k;
+      xs[k] = x[i];
+      const v = flux[i];
+      const ok = good[i] === 1;
+      const finite = Number.isFinite(v);
+      f[k] = ok ? v : null;
+      m[k] = !ok && finite ? v : null;
+      if (ok && x[i] >= xMin && x[i] <= xMax) { if (v < yMin) yMin = v; if (v > yMax) yMax = v; }
+      if (up && lo && sigma) {
+        const e = sigma[i];
+        const has = ok && Number.isFinite(e);
+        up[k] = has ? v + e : null;
+        lo[k] = has ? v - e : null;
+      }
+      if (sk && sky) sk[k] = Number.isFinite(sky[i]) ? sky[i] : null;
+    }
+    return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: count, decimated: false };
+  }
+
+  // Decimate: column c covers pixels [start_c, start_{c+1}) in index space (x is near-uniform per pixel).
+  const xs = new Float64Array(2 * cols);
+  const f: (number | null)[] = new Array(2 * cols);
+  const m: (number | null)[] = new Array(2 * cols);
+  const up: (number | null)[] | null = sigma ? new Array(2 * cols) : null;
+  const lo: (number | null)[] | null = sigma ? new Array(2 * cols) : null;
+  const sk: (number | null)[] | null = sky ? new Array(2 * cols) : null;
+  const span = xMax - xMin;
+  let i = i0;
+  for (let c = 0; c < cols; c++) {
+    const colEnd = c === cols - 1 ? Infinity : xMin + (span * (c + 1)) / cols;
+    const start = i;
+    let fMin = Infinity, fMax = -Infinity, iMin = -1, iMax = -1;
+    let mMin = Infinity, mMax = -Infinity;
+    let uMax = -Infinity, lMin = Infinity;
+    let sMin = Infinity, sMax = -Infinity;
+    while (i < i1 && (x[i] < colEnd || c === cols - 1)) {
+      const v = flux[i];
+      if (good[i] === 1) {
+        if (v < fMin) { fMin = v; iMin = i; }
+        if (v > fMax) { fMax = v; iMax = i; }
+        if (sigma) {
+          const e = sigma[i];
+          if (Number.isFinite(e)) { if (v + e > uMax) uMax = v + e; if (v - e < lMin) lMin = v - e; }
+        }
+      } else if (Number.isFinite(v)) {
+        if (v < mMin) mMin = v;
+        if (v > mMax) mMax = v;
+      }
+      if (sky) { const s = sky[i]; if (s < sMin) sMin = s; if (s > sMax) sMax = s; }
+      i++;
+    }
+    const a = 2 * c, b = a + 1;
+    if (i > start) { xs[a] = x[start]; xs[b] = x[i - 1] > x[start] ? x[i - 1] : x[start]; }
+    else { xs[a] = xMin + (span * c) / cols; xs[b] = xs[a]; }
+    if (iMin >= 0) {
+      // Keep the order of occurrence so the line's shape inside the column is right.
+      const first = iMin <= iMax ? fMin : fMax, second = iMin <= iMax ? fMax : fMin;
+      f[a] = first; f[b] = second;
+      if (fMin < yMin) yMin = fMin;
+      if (fMax > yMax) yMax = fMax;
+    } else { f[a] = null; f[b] = null; }
+    m[a] = mMin <= mMax ? mMin : null; m[b] = mMin <= mMax ? mMax : null;
+    if (up && lo) {
+      const has = uMax >= lMin;
+      up[a] = up[b] = has ? uMax : null;
+      lo[a] = lo[b] = has ? lMin : null;
+    }
+    if (sk) { const has = sMin <= sMax; sk[a] = has ? sMin : null; sk[b] = has ? sMax : null; }
+  }
+  return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: count, decimated: true };
+}
