@@ -1,0 +1,518 @@
+// The Spec-o3 plotting recipe (docs/spec-o3-protocol.md §5) as matplotlib 3.6 + Agg executes it:
+// figure-size table, plot, labels, grid, MultipleLocator/AutoMinorLocator ticks, stats box,
+// plt.tight_layout(), savefig(dpi=80, bbox_inches='tight'). Everything is computed in matplotlib's
+// display pixels (y up), then shifted by the tight bounding box and flipped exactly as Agg does
+// (paths against the integer canvas height, text against the float one), with Agg's pixel snapping.
+// The result is an SVG scene with no external references, rasterised elsewhere.
+import { autoLocator, autoMinorLocator, autoscale, formatExp, formatFixed, inView, multipleLocator, removeOverlapping, ScalarFormatter } from './ticker';
+import { FONT_SIZE_PT, GlyphDefs, layoutText, placeLine, type TextLayout, type TextSpec } from './text';
+
+export const DPI = 80;
+const PX_PER_PT = DPI / 72;
+
+export interface PreparedData {
+  wave: Float64Array;
+  flux: Float64Array;
+}
+
+export interface FigureOptions {
+  window: [number, number] | null;
+  title: string;
+}
+
+export interface FigureScene {
+  svg: string;
+  width: number;
+  height: number;
+  nPoints: number;
+}
+
+/** Drop non-finite points, sort by wavelength, cut to the window (inclusive). */
+export function prepareData(wavelength: ArrayLike<number>, flux: ArrayLike<number>, window: [number, number] | null): PreparedData {
+  const n = Math.min(wavelength.length, flux.length);
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = Number(wavelength[i]);
+    const f = Number(flux[i]);
+    if (!Number.isFinite(w) || !Number.isFinite(f)) continue;
+    if (window && (w < window[0] || w > window[1])) continue;
+    idx.push(i);
+  }
+  idx.sort((a, b) => Number(wavelength[a]) - Number(wavelength[b]) || a - b);
+  const wave = new Float64Array(idx.length);
+  const fl = new Float64Array(idx.length);
+  idx.forEach((k, j) => {
+    wave[j] = Number(wavelength[k]);
+    fl[j] = Number(flux[k]);
+  });
+  return { wave, flux: fl };
+}
+
+/** Figure size in inches from the recipe's table. */
+export function figureSize(window: [number, number] | null, dataSpan: number, n: number): [number, number] {
+  let size: [number, number];
+  if (window) {
+    const w = window[1] - window[0];
+    size = w < 50 ? [6, 4] : w < 200 ? [7, 4.5] : w < 1000 ? [8, 5] : [9, 5.5];
+  } else {
+    const w = dataSpan;
+    size = w > 3000 ? [10, 6] : w > 1000 ? [8, 5] : w > 200 ? [7, 4.5] : [6, 4];
+  }
+  if (n > 10000) size = [size[0] * 1.05, size[1]];
+  else if (n < 50) size = [size[0] * 0.95, size[1]];
+  return size;
+}
+
+/**
+ * Major/minor x spacing. The bands are chosen by the span of the plotted wavelengths: the
+ * reference renders show 10/2 Å for the 6500–6600 window (98 Å of data) and 25/5 Å for 5100–5250.
+ */
+export function xTickSpacing(span: number): [number, number] {
+  const table: Array<[number, number, number]> = [
+    [5000, 1000, 200],
+    [1000, 200, 50],
+    [500, 100, 20],
+    [300, 100, 25],
+    [150, 50, 25],
+    [100, 25, 5],
+    [50, 10, 2],
+    [20, 5, 1],
+    [5, 2, 0.5],
+  ];
+  for (const [min, major, minor] of table) if (span >= min) return [major, minor];
+  return [1, 0.2];
+}
+
+export interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+function union(boxes: Box[]): Box {
+  return {
+    x0: Math.min(...boxes.map((b) => b.x0)),
+    y0: Math.min(...boxes.map((b) => b.y0)),
+    x1: Math.max(...boxes.map((b) => b.x1)),
+    y1: Math.max(...boxes.map((b) => b.y1)),
+  };
+}
+
+const nonEmpty = (b: Box): boolean => b.x1 - b.x0 > 0 && b.y1 - b.y0 > 0;
+
+export interface Decorations {
+  ax: Box;
+  xMajor: number[];
+  xMinor: number[];
+  yMajor: number[];
+  yMinor: number[];
+  xLabels: TextLayout[];
+  yLabels: TextLayout[];
+  xOffset: TextLayout | null;
+  yOffset: TextLayout | null;
+  xLabel: TextLayout;
+  yLabel: TextLayout;
+  title: TextLayout;
+  stats: TextLayout | null;
+  xd: (x: number) => number;
+  yd: (y: number) => number;
+}
+
+export interface Model {
+  data: PreparedData;
+  xView: [number, number];
+  yView: [number, number];
+  xMajorStep: number;
+  xMinorStep: number;
+  title: string;
+  statsText: string | null;
+  statsCorner: 'upper left' | 'upper right' | 'lower left' | 'lower right';
+}
+
+// Offsets written in the order matplotlib evaluates them, so float noise matches to the last bit
+// (the canvas size is truncated to an int, and 351.99999999999997 is 351).
+const TICK_PAD = (3.5 / 72) * DPI; // ScaledTranslation(0, -pad/72); inward ticks add nothing
+const LABEL_PAD = (4 * DPI) / 72;
+const OFFSET_PAD = (3 * DPI) / 72;
+const TITLE_PAD = (20 / 72) * DPI;
+
+/** Every layout-dependent element for a given axes box (display px, y up). */
+function decorate(m: Model, ax: Box): Decorations {
+  const [xv0, xv1] = m.xView;
+  const [yv0, yv1] = m.yView;
+  // transData = BboxTransformFrom(viewLim) + BboxTransformTo(axes bbox), composed as one affine.
+  const xin = 1.0 / (xv1 - xv0);
+  const yin = 1.0 / (yv1 - yv0);
+  const axW = ax.x1 - ax.x0;
+  const axH = ax.y1 - ax.y0;
+  const xa = axW * xin;
+  const xe = axW * (-xv0 * xin) + ax.x0;
+  const ya = axH * yin;
+  const ye = axH * (-yv0 * yin) + ax.y0;
+  const xd = (x: number): number => xa * x + xe;
+  const yd = (y: number): number => ya * y + ye;
+
+  const xMajorAll = multipleLocator(m.xMajorStep, xv0, xv1);
+  const xMinorAll = removeOverlapping(multipleLocator(m.xMinorStep, xv0, xv1), xMajorAll, xv0, xv1);
+  const tickSpace = Math.floor((((ax.y1 - ax.y0) / DPI) * 72) / 20);
+  const yMajorAll = autoLocator(yv0, yv1, tickSpace);
+  const yMinorAll = removeOverlapping(autoMinorLocator(yMajorAll, yv0, yv1), yMajorAll, yv0, yv1);
+
+  const xFmt = new ScalarFormatter(xv0, xv1);
+  const xTexts = xFmt.formatTicks(xMajorAll);
+  const yFmt = new ScalarFormatter(yv0, yv1);
+  const yTexts = yFmt.formatTicks(yMajorAll);
+
+  const xMajor: number[] = [];
+  const xLabels: TextLayout[] = [];
+  xMajorAll.forEach((loc, i) => {
+    if (!inView(loc, xv0, xv1)) return;
+    xMajor.push(loc);
+    xLabels.push(layoutText({ text: xTexts[i], style: 'regular-10', x: xd(loc), y: ax.y0 - TICK_PAD, ha: 'center', va: 'top' }));
+  });
+  const yMajor: number[] = [];
+  const yLabels: TextLayout[] = [];
+  yMajorAll.forEach((loc, i) => {
+    if (!inView(loc, yv0, yv1)) return;
+    yMajor.push(loc);
+    yLabels.push(layoutText({ text: yTexts[i], style: 'regular-10', x: ax.x0 - TICK_PAD, y: yd(loc), ha: 'right', va: 'center_baseline' }));
+  });
+  const xMinor = xMinorAll.filter((l) => inView(l, xv0, xv1));
+  const yMinor = yMinorAll.filter((l) => inView(l, yv0, yv1));
+
+  const xLabelBoxes = xLabels.filter(nonEmpty);
+  const yLabelBoxes = yLabels.filter(nonEmpty);
+  const xo = xFmt.offsetText();
+  const xOffset = xo
+    ? layoutText({ text: xo, style: 'regular-10', x: ax.x1, y: (xLabelBoxes.length ? union(xLabelBoxes).y0 : ax.y0) - OFFSET_PAD, ha: 'right', va: 'top' })
+    : null;
+  const yo = yFmt.offsetText();
+  const yOffset = yo ? layoutText({ text: yo, style: 'regular-10', x: ax.x0, y: ax.y1 + OFFSET_PAD, ha: 'left', va: 'baseline' }) : null;
+
+  const bottom = Math.min(ax.y0, ...xLabelBoxes.map((b) => b.y0));
+  const xLabel = layoutText({ text: 'Wavelength (Å)', style: 'bold-12', x: axW * 0.5 + ax.x0, y: bottom - LABEL_PAD, ha: 'center', va: 'top' });
+  const left = Math.min(ax.x0, ...yLabelBoxes.map((b) => b.x0));
+  const yLabel = layoutText({
+    text: 'Flux',
+    style: 'bold-12',
+    x: left - LABEL_PAD,
+    y: axH * 0.5 + ax.y0,
+    ha: 'center',
+    va: 'bottom',
+    rotation: 90,
+    rotationMode: 'anchor',
+  });
+
+  // Axes._update_title_position: the title moves up only if the y offset text would collide.
+  const titleSpec: TextSpec = { text: m.title, style: 'bold-14', x: axW * 0.5 + ax.x0, y: axH * 1.0 + ax.y0 + TITLE_PAD, ha: 'center', va: 'baseline' };
+  let title = layoutText(titleSpec);
+  if (m.title && yOffset && nonEmpty(yOffset)) {
+    const hit = Math.max(yOffset.x0, title.x0) <= Math.min(yOffset.x1, title.x1) && Math.max(yOffset.y0, title.y0) <= Math.min(yOffset.y1, title.y1);
+    const top = hit ? yOffset.y1 : ax.y1;
+    if (title.y0 < top) {
+      title = layoutText({ ...titleSpec, y: top + TITLE_PAD });
+      if (title.y0 < top) title = layoutText({ ...titleSpec, y: 2 * top - title.y0 + TITLE_PAD });
+    }
+  }
+
+  let stats: TextLayout | null = null;
+  if (m.statsText) {
+    const right = m.statsCorner.endsWith('right');
+    const upper = m.statsCorner.startsWith('upper');
+    stats = layoutText({
+      text: m.statsText,
+      style: 'regular-9',
+      x: axW * (right ? 0.98 : 0.02) + ax.x0,
+      y: axH * (upper ? 0.98 : 0.02) + ax.y0,
+      ha: right ? 'right' : 'left',
+      va: upper ? 'top' : 'bottom',
+    });
+  }
+  return { ax, xMajor, xMinor, yMajor, yMinor, xLabels, yLabels, xOffset, yOffset, xLabel, yLabel, title, stats, xd, yd };
+}
+
+/** Axes.get_tightbbox; forLayout collapses the title and x label widths and the y label height (tight_layout). */
+function tightBox(d: Decorations, forLayout: boolean): Box {
+  const boxes: Box[] = [d.ax, ...d.xLabels, ...d.yLabels];
+  if (d.xOffset) boxes.push(d.xOffset);
+  if (d.yOffset) boxes.push(d.yOffset);
+  const collapseX = (b: Box): Box => {
+    if (!forLayout || b.x1 - b.x0 <= 0) return b;
+    const x0 = (b.x0 + b.x1) / 2 - 0.5;
+    return { ...b, x0, x1: x0 + 1 };
+  };
+  const collapseY = (b: Box): Box => {
+    if (!forLayout || b.y1 - b.y0 <= 0) return b;
+    const y0 = (b.y0 + b.y1) / 2 - 0.5;
+    return { ...b, y0, y1: y0 + 1 };
+  };
+  boxes.push(collapseX(d.xLabel), collapseY(d.yLabel), collapseX(d.title));
+  if (d.stats) boxes.push(d.stats);
+  return union(boxes.filter(nonEmpty));
+}
+
+function buildModel(data: PreparedData, opts: FigureOptions): Model {
+  const n = data.wave.length;
+  let wMin = Infinity;
+  let wMax = -Infinity;
+  let fMin = Infinity;
+  let fMax = -Infinity;
+  for (let i = 0; i < n; i++) {
+    wMin = Math.min(wMin, data.wave[i]);
+    wMax = Math.max(wMax, data.wave[i]);
+    fMin = Math.min(fMin, data.flux[i]);
+    fMax = Math.max(fMax, data.flux[i]);
+  }
+  const span = n >= 2 ? wMax - wMin : opts.window ? opts.window[1] - opts.window[0] : 0;
+  const [xMajorStep, xMinorStep] = xTickSpacing(span);
+  const xView = autoscale(n ? wMin : -Infinity, n ? wMax : Infinity, 'multiple');
+  const yView = autoscale(n ? fMin : -Infinity, n ? fMax : Infinity, 'auto');
+  let statsText: string | null = null;
+  let statsCorner: Model['statsCorner'] = 'upper left';
+  if (n) {
+    statsText = `Data points: ${n}\nλ range: ${formatFixed(wMin, 1)} - ${formatFixed(wMax, 1)} Å\nFlux range: ${formatExp(fMin, 2)} - ${formatExp(fMax, 2)}`;
+    const midW = (wMin + wMax) / 2;
+    const midF = (fMin + fMax) / 2;
+    const counts = { 'upper left': 0, 'upper right': 0, 'lower left': 0, 'lower right': 0 };
+    for (let i = 0; i < n; i++) {
+      const l = data.wave[i] < midW;
+      const lo = data.flux[i] < midF;
+      counts[`${lo ? 'lower' : 'upper'} ${l ? 'left' : 'right'}` as const]++;
+    }
+    let best = Infinity;
+    for (const [k, v] of Object.entries(counts)) {
+      if (v < best) {
+        best = v;
+        statsCorner = k as Model['statsCorner'];
+      }
+    }
+  }
+  return { data, xView, yView, xMajorStep, xMinorStep, title: opts.title, statsText, statsCorner };
+}
+
+/** GridSpec.get_grid_positions for a 1×1 grid (figure fractions), with its float arithmetic. */
+function gridPosition(left: number, right: number, bottom: number, top: number): Box {
+  return { x0: left + 0, y0: top - (top - bottom), x1: left + (right - left), y1: top - 0 };
+}
+
+/** plt.tight_layout() for one subplot: returns the new axes box. */
+function tightLayout(m: Model, figW: number, figH: number, wIn: number, hIn: number): Box {
+  const orig = gridPosition(0.125, 0.9, 0.11, 0.88);
+  const toPx = (f: Box): Box => ({ x0: f.x0 * figW, y0: f.y0 * figH, x1: f.x1 * figW, y1: f.y1 * figH });
+  const tb = tightBox(decorate(m, toPx(orig)), true);
+  const padIn = 1.08 * (10 / 72);
+  const fx = 1 / figW;
+  const fy = 1 / figH;
+  const marginLeft = Math.max(orig.x0 - tb.x0 * fx, 0) + padIn / wIn;
+  const marginRight = Math.max(tb.x1 * fx - orig.x1, 0) + padIn / wIn;
+  const marginTop = Math.max(tb.y1 * fy - orig.y1, 0) + padIn / hIn;
+  const marginBottom = Math.max(orig.y0 - tb.y0 * fy, 0) + padIn / hIn;
+  // matplotlib warns and leaves the layout alone when the decorations cannot fit
+  if (marginLeft + marginRight >= 1 || marginBottom + marginTop >= 1) return toPx(orig);
+  return toPx(gridPosition(marginLeft, 1 - marginRight, marginBottom, 1 - marginTop));
+}
+
+function fmt(v: number): string {
+  return String(Math.round(v * 1000) / 1000);
+}
+
+/** Agg's PathSnapper for rectilinear paths: vertices to pixel centres (odd widths) or edges. */
+function snap(points: Array<[number, number]>, widthPx: number): Array<[number, number]> {
+  if (points.length > 1024) return points;
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1];
+    const [x1, y1] = points[i];
+    if (Math.abs(x0 - x1) >= 1e-4 && Math.abs(y0 - y1) >= 1e-4) return points;
+  }
+  const s = Math.floor(widthPx + 0.5) % 2 ? 0.5 : 0;
+  return points.map(([x, y]) => [Math.floor(x + 0.5) + s, Math.floor(y + 0.5) + s]);
+}
+
+/** The figure's geometry after tight_layout and the tight crop (display px, y up, before the shift). */
+export interface FigureLayout {
+  figureInches: [number, number];
+  decorations: Decorations;
+  /** Tight bounding box in display px (unpadded). */
+  tight: Box;
+  /** Canvas origin (display px) and float size; the PNG is trunc(size). */
+  origin: [number, number];
+  canvas: [number, number];
+}
+
+export function computeLayout(data: PreparedData, opts: FigureOptions): { layout: FigureLayout; model: Model } {
+  const n = data.wave.length;
+  const span = n ? data.wave[n - 1] - data.wave[0] : 0;
+  const [wIn, hIn] = figureSize(opts.window, span, n);
+  const figW = wIn * DPI;
+  const figH = hIn * DPI;
+  const model = buildModel(data, opts);
+  const ax = tightLayout(model, figW, figH, wIn, hIn);
+  const d = decorate(model, ax);
+  // savefig(bbox_inches='tight'): the tight box in inches padded by 0.1, canvas truncated to ints.
+  const tb = tightBox(d, false);
+  const x0In = tb.x0 * (1 / DPI) - 0.1;
+  const y0In = tb.y0 * (1 / DPI) - 0.1;
+  const x1In = tb.x1 * (1 / DPI) + 0.1;
+  const y1In = tb.y1 * (1 / DPI) + 0.1;
+  const layout: FigureLayout = {
+    figureInches: [wIn, hIn],
+    decorations: d,
+    tight: tb,
+    origin: [x0In * DPI, y0In * DPI],
+    canvas: [(x1In - x0In) * DPI, (y1In - y0In) * DPI],
+  };
+  return { layout, model };
+}
+
+/** Builds the scene: recipe + layout + tight crop, as an SVG with glyph outlines. */
+export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScene {
+  const n = data.wave.length;
+  const { layout, model: m } = computeLayout(data, opts);
+  const d = layout.decorations;
+  const ax = d.ax;
+  const [X0, Y0] = layout.origin;
+  const [canvasW, canvasH] = layout.canvas;
+  const W = Math.trunc(canvasW);
+  const H = Math.trunc(canvasH);
+  const px = (x: number): number => x - X0;
+  const py = (y: number): number => H - (y - Y0); // paths: integer canvas height
+  const ty = (y: number): number => canvasH - (y - Y0); // text: float canvas height
+
+  const defs = new GlyphDefs();
+  const parts: string[] = [];
+  const clip = {
+    x0: Math.max(Math.floor(px(ax.x0) + 0.5), 0),
+    y0: Math.max(Math.floor(py(ax.y1) + 0.5), 0),
+    x1: Math.min(Math.floor(px(ax.x1) + 0.5), W),
+    y1: Math.min(Math.floor(py(ax.y0) + 0.5), H),
+  };
+
+  const drawText = (t: TextLayout, style: TextSpec['style'], x: number, y: number, angle: 0 | 90): void => {
+    for (const line of t.lines) {
+      if (!line.text) continue;
+      const uses = placeLine(defs, style, line.text, px(x + line.dx), ty(y + line.dy), angle);
+      for (const u of uses) parts.push(`<use href="#${u.defId}" transform="matrix(${u.m.map(fmt).join(' ')})"/>`);
+    }
+  };
+  // Anchor of a laid-out text: the layout stores the extent; lines are relative to the anchor.
+  const textAt = (t: TextLayout, spec: { x: number; y: number }, style: TextSpec['style'], angle: 0 | 90 = 0): void =>
+    drawText(t, style, spec.x, spec.y, angle);
+
+  const gridPath = (segments: Array<Array<[number, number]>>, widthPt: number): string => {
+    const w = widthPt * PX_PER_PT;
+    return segments
+      .map((seg) => snap(seg.map(([x, y]) => [px(x), py(y)] as [number, number]), w))
+      .map((seg) => `M${fmt(seg[0][0])} ${fmt(seg[0][1])}L${fmt(seg[1][0])} ${fmt(seg[1][1])}`)
+      .join('');
+  };
+  const gridLine = (segments: Array<Array<[number, number]>>, widthPt: number, alpha: number): void => {
+    if (!segments.length) return;
+    parts.push(
+      `<path d="${gridPath(segments, widthPt)}" fill="none" stroke="#b0b0b0" stroke-opacity="${alpha}" stroke-width="${fmt(widthPt * PX_PER_PT)}" stroke-linecap="square" clip-path="url(#ax)"/>`,
+    );
+  };
+  /** Tick markers (Agg draw_markers): snapped marker path at floor(position + 0.5). */
+  const ticks = (positions: Array<[number, number]>, lengthPt: number, widthPt: number, dir: 'up' | 'right'): void => {
+    if (!positions.length) return;
+    const w = widthPt * PX_PER_PT;
+    const s = Math.floor(w + 0.5) % 2 ? 0.5 : 0;
+    const len = Math.floor(lengthPt * PX_PER_PT + 0.5);
+    let dpath = '';
+    for (const [x, y] of positions) {
+      const mx = Math.floor(px(x) + 0.5);
+      const my = Math.floor(py(y) + 0.5);
+      if (dir === 'up') dpath += `M${mx + s} ${my + s}L${mx + s} ${my + s - len}`;
+      else dpath += `M${mx + s} ${my + s}L${mx + s + len} ${my + s}`;
+    }
+    parts.push(`<path d="${dpath}" fill="none" stroke="#000" stroke-width="${fmt(w)}"/>`);
+  };
+
+  // x axis: major ticks (grid, tick, label), minor ticks, label, offset text.
+  gridLine(d.xMajor.map((l) => [[d.xd(l), ax.y0], [d.xd(l), ax.y1]]), 0.5, 0.3);
+  ticks(d.xMajor.map((l) => [d.xd(l), ax.y0]), 3.5, 0.8, 'up');
+  for (const t of d.xLabels) textAt(t, anchorOf(t), 'regular-10');
+  gridLine(d.xMinor.map((l) => [[d.xd(l), ax.y0], [d.xd(l), ax.y1]]), 0.3, 0.1);
+  ticks(d.xMinor.map((l) => [d.xd(l), ax.y0]), 2, 0.6, 'up');
+  textAt(d.xLabel, anchorOf(d.xLabel), 'bold-12');
+  if (d.xOffset) textAt(d.xOffset, anchorOf(d.xOffset), 'regular-10');
+  // y axis
+  gridLine(d.yMajor.map((l) => [[ax.x0, d.yd(l)], [ax.x1, d.yd(l)]]), 0.5, 0.3);
+  ticks(d.yMajor.map((l) => [ax.x0, d.yd(l)]), 3.5, 0.8, 'right');
+  for (const t of d.yLabels) textAt(t, anchorOf(t), 'regular-10');
+  gridLine(d.yMinor.map((l) => [[ax.x0, d.yd(l)], [ax.x1, d.yd(l)]]), 0.3, 0.1);
+  ticks(d.yMinor.map((l) => [ax.x0, d.yd(l)]), 2, 0.6, 'right');
+  textAt(d.yLabel, anchorOf(d.yLabel), 'bold-12', 90);
+  if (d.yOffset) textAt(d.yOffset, anchorOf(d.yOffset), 'regular-10');
+
+  // The spectrum: blue, 1 pt, alpha 0.8, round joins, projecting caps, clipped to the axes.
+  if (n >= 2) {
+    const lw = 1 * PX_PER_PT;
+    let pts: Array<[number, number]> = [];
+    for (let i = 0; i < n; i++) pts.push([px(d.xd(data.wave[i])), py(d.yd(data.flux[i]))]);
+    pts = snap(pts, lw);
+    let dpath = `M${fmt(pts[0][0])} ${fmt(pts[0][1])}L`;
+    for (let i = 1; i < pts.length; i++) dpath += `${fmt(pts[i][0])} ${fmt(pts[i][1])} `;
+    parts.push(
+      `<path d="${dpath.trimEnd()}" fill="none" stroke="#0000ff" stroke-opacity="0.8" stroke-width="${fmt(lw)}" stroke-linejoin="round" stroke-linecap="square" clip-path="url(#ax)"/>`,
+    );
+  }
+
+  // Spines: left, right, bottom, top; 0.8 pt black, butt caps.
+  const spine = (a: [number, number], b: [number, number]): string => {
+    const s = snap([[px(a[0]), py(a[1])], [px(b[0]), py(b[1])]], 0.8 * PX_PER_PT);
+    return `M${fmt(s[0][0])} ${fmt(s[0][1])}L${fmt(s[1][0])} ${fmt(s[1][1])}`;
+  };
+  for (const seg of [
+    spine([ax.x0, ax.y0], [ax.x0, ax.y1]),
+    spine([ax.x1, ax.y0], [ax.x1, ax.y1]),
+    spine([ax.x0, ax.y0], [ax.x1, ax.y0]),
+    spine([ax.x0, ax.y1], [ax.x1, ax.y1]),
+  ]) {
+    parts.push(`<path d="${seg}" fill="none" stroke="#000" stroke-width="${fmt(0.8 * PX_PER_PT)}"/>`);
+  }
+
+  // Statistics box: FancyBboxPatch 'round' (pad 0.3 × font size) around the text, then the text.
+  if (d.stats) {
+    const pad = 0.3 * FONT_SIZE_PT['regular-9'] * PX_PER_PT;
+    const b = statsBox(d.stats);
+    const x0 = px(b.x0) - pad;
+    const x1 = px(b.x1) + pad;
+    const y0 = py(b.y1) - pad; // device top
+    const y1 = py(b.y0) + pad; // device bottom
+    const r = pad;
+    const p =
+      `M${fmt(x0 + r)} ${fmt(y1)}L${fmt(x1 - r)} ${fmt(y1)}Q${fmt(x1)} ${fmt(y1)} ${fmt(x1)} ${fmt(y1 - r)}` +
+      `L${fmt(x1)} ${fmt(y0 + r)}Q${fmt(x1)} ${fmt(y0)} ${fmt(x1 - r)} ${fmt(y0)}L${fmt(x0 + r)} ${fmt(y0)}` +
+      `Q${fmt(x0)} ${fmt(y0)} ${fmt(x0)} ${fmt(y0 + r)}L${fmt(x0)} ${fmt(y1 - r)}Q${fmt(x0)} ${fmt(y1)} ${fmt(x0 + r)} ${fmt(y1)}Z`;
+    parts.push(`<path d="${p}" fill="#fff" fill-opacity="0.8" stroke="#000" stroke-opacity="0.8" stroke-width="${fmt(PX_PER_PT)}" stroke-linejoin="miter"/>`);
+    textAt(d.stats, anchorOf(d.stats), 'regular-9');
+  }
+  if (m.title) textAt(d.title, anchorOf(d.title), 'bold-14');
+
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
+    `<defs><clipPath id="ax"><rect x="${clip.x0}" y="${clip.y0}" width="${clip.x1 - clip.x0}" height="${clip.y1 - clip.y0}"/></clipPath>${defs.svg()}</defs>` +
+    `<rect width="${W}" height="${H}" fill="#fff"/>` +
+    parts.join('') +
+    '</svg>';
+  return { svg, width: W, height: H, nPoints: n };
+}
+
+/** The anchor point a TextLayout was laid out from (stored by layoutText). */
+function anchorOf(t: TextLayout): { x: number; y: number } {
+  return { x: t.anchorX, y: t.anchorY };
+}
+
+/** Text._get_textbox: the box the bbox patch surrounds (line extents, not ink). */
+function statsBox(t: TextLayout): Box {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const l of t.lines) {
+    const x = t.anchorX + l.dx;
+    const y = t.anchorY + l.dy - t.descent;
+    xs.push(x, x + l.w);
+    ys.push(y, y + l.lineH);
+  }
+  return { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+}
