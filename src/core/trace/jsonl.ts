@@ -18,6 +18,8 @@ export interface DamagedLine {
 
 export interface TraceReadResult {
   traces: Trace[];
+  /** 1-based line number of each trace in `traces` (for links such as file:line). */
+  lines: number[];
   damaged: DamagedLine[];
 }
 
@@ -35,6 +37,7 @@ export function readTraceFile(path: string): TraceReadResult {
 /** Parses JSONL bytes (exported for callers that hold the bytes, e.g. an editor buffer). */
 export function parseTraceLines(buf: Uint8Array): TraceReadResult {
   const traces: Trace[] = [];
+  const lines: number[] = [];
   const damaged: DamagedLine[] = [];
   let start = 0;
   let line = 0;
@@ -51,7 +54,10 @@ export function parseTraceLines(buf: Uint8Array): TraceReadResult {
         value = JSON.parse(text);
         const problems = validateTrace(value);
         if (problems.length) damaged.push({ line, offset: start, reason: `not a ${TRACE_SCHEMA} trace: ${problems.slice(0, 3).map((p) => `${p.path} ${p.message}`).join('; ')}`, truncated: false });
-        else traces.push(value as Trace);
+        else {
+          traces.push(value as Trace);
+          lines.push(line);
+        }
       } catch (err) {
         damaged.push({
           line,
@@ -63,7 +69,7 @@ export function parseTraceLines(buf: Uint8Array): TraceReadResult {
     }
     start = end + 1;
   }
-  return { traces, damaged };
+  return { traces, lines, damaged };
 }
 
 export interface RepairResult {

@@ -115,6 +115,18 @@ export interface TraceLabel {
   at?: string;
 }
 
+export type CurationStatus = 'approved' | 'rejected' | 'unreviewed';
+
+export const CURATION_STATUSES: readonly CurationStatus[] = ['approved', 'rejected', 'unreviewed'];
+
+/** A curator's decision on a trajectory as training data (absent = unreviewed). */
+export interface TraceCuration {
+  status: CurationStatus;
+  note?: string;
+  /** ISO 8601: when the curator last changed the trajectory or this decision. */
+  editedAt?: string;
+}
+
 export interface TraceUsage {
   promptTokens: number;
   completionTokens: number;
@@ -133,6 +145,8 @@ export interface Trace {
   steps: TraceStep[];
   answer: TraceAnswer;
   label?: TraceLabel;
+  /** Curation for fine-tuning export (optional; absent = unreviewed). */
+  curation?: TraceCuration;
   status: TraceStatus;
   /** Why the run ended with status error/cancelled/no_answer/max_turns, in words. */
   error?: string;
@@ -206,6 +220,14 @@ export function validateTrace(v: unknown): TraceProblem[] {
   }
   if (!TRACE_STATUSES.includes(v.status as TraceStatus)) bad('$.status', `must be one of ${TRACE_STATUSES.join(', ')}`);
   if (v.label !== undefined && !(isObj(v.label) && (v.label.verdict === 'YES' || v.label.verdict === 'NO'))) bad('$.label', 'must be {verdict: "YES"|"NO", ...}');
+  if (v.curation !== undefined) {
+    const c = v.curation;
+    if (!isObj(c) || !CURATION_STATUSES.includes(c.status as CurationStatus)) bad('$.curation', `must be {status: ${CURATION_STATUSES.map((x) => `"${x}"`).join('|')}, note?, editedAt?}`);
+    else {
+      if (c.note !== undefined && typeof c.note !== 'string') bad('$.curation.note', 'must be a string');
+      if (c.editedAt !== undefined && (typeof c.editedAt !== 'string' || Number.isNaN(Date.parse(c.editedAt)))) bad('$.curation.editedAt', 'must be an ISO 8601 date');
+    }
+  }
   return problems;
 }
 
