@@ -9,3 +9,5 @@ export interface CliCommand {
 export const commands: Record<string, CliCommand> = {};
 import { infoCommand } from './info';
 commands['info'] = infoCommand;
+import { exportSftCommand } from './export-sft';
+commands['export-sft'] = exportSftCommand;
