@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { parseCard, readFits } from '../../src/core/fits';
 import { SpecVetError } from '../../src/core/errors';
 import { headerBytes, imageHdu } from '../support/fits-writer';
+import { readFileSync } from 'node:fs';
+import { fixture } from '../support/paths';
 
 function primaryWith(cards: Array<string | [string, string | number | bigint | boolean | null, string?]>) {
   return readFits(imageHdu({ bitpix: 8, shape: [], cards }), { source: 'synthetic.fits' }).hdus[0].header;
@@ -102,4 +104,10 @@ test('a structural keyword that is not an integer is fits-format; a giant one is
   assert.throws(() => readFits(huge), (e: unknown) => e instanceof SpecVetError && e.code === 'fits-limit');
   const bitpix = headerBytes([['SIMPLE', true], ['BITPIX', 12], ['NAXIS', 0]]);
   assert.throws(() => readFits(bitpix), (e: unknown) => e instanceof SpecVetError && e.code === 'fits-format' && /BITPIX/.test(e.message));
+});
+
+test('real CONTINUE strings in a DESI header are joined (DEPVER21 of the coadd fixture)', () => {
+  const h = readFits(readFileSync(fixture('coadd-sv3-dark-26065.fits'))).hdus[0].header;
+  assert.equal(h.string('DEPVER21'), '/global/common/software/desi/cori/desiconda/20211217-2.0.0/code/desimodel/0.17.0');
+  assert.equal(h.string('LONGSTRN'), 'OGIP 1.0');
 });

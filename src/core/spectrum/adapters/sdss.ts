@@ -40,7 +40,8 @@ export const sdssSpecAdapter: SpectrumAdapter = {
   adapt(fits, fileName) {
     const coadd = hduByName(fits, 'COADD') ?? fits.hdus[1];
     const t = coadd.table();
-    const specHdu = hduByName(fits, 'SPECOBJ');
+    // SDSS-I–IV files carry SPECOBJ; SDSS-V (BOSS DR18+) calls the same row SPALL.
+    const specHdu = hduByName(fits, 'SPECOBJ') ?? hduByName(fits, 'SPALL');
     const specobj = specHdu && specHdu.kind === 'bintable' ? specHdu.table() : null;
     const h = fits.hdus[0].header;
     return singleSpectrumFile(() => {
@@ -48,7 +49,7 @@ export const sdssSpecAdapter: SpectrumAdapter = {
       const wavelength = new Float64Array(loglam.length);
       for (let i = 0; i < loglam.length; i++) wavelength[i] = 10 ** loglam[i];
       const flux = toFloat32(t.column('flux'), 'flux');
-      const plate = cellNumber(specobj, 'PLATE') ?? num(h, 'PLATEID');
+      const plate = cellNumber(specobj, 'PLATE') ?? cellNumber(specobj, 'FIELD') ?? num(h, 'PLATEID');
       const mjd = cellNumber(specobj, 'MJD') ?? num(h, 'MJD');
       const fiber = cellNumber(specobj, 'FIBERID') ?? num(h, 'FIBERID');
       const z = cellNumber(specobj, 'Z');
@@ -67,7 +68,7 @@ export const sdssSpecAdapter: SpectrumAdapter = {
         objectClass: cellString(specobj, 'CLASS'),
         subclass: cellString(specobj, 'SUBCLASS'),
         redshift: z,
-        redshiftSource: z === null ? null : { origin: 'SPECOBJ.Z', error: cellNumber(specobj, 'Z_ERR') },
+        redshiftSource: z === null ? null : { origin: `${specHdu!.name}.Z`, error: cellNumber(specobj, 'Z_ERR') },
         // PLUG_RA/DEC is the object; the primary RA/DEC is the telescope boresight.
         ra: cellNumber(specobj, 'PLUG_RA') ?? num(h, 'PLUG_RA') ?? num(h, 'RA'),
         dec: cellNumber(specobj, 'PLUG_DEC') ?? num(h, 'PLUG_DEC') ?? num(h, 'DEC'),
