@@ -62,6 +62,48 @@ export class PlainImage implements FitsImage {
     if (!Number.isInteger(r) || r < 0 || r >= rows) throw new SpecVetError('fits-format', `row ${r} outside the image's ${rows} rows`, this.where);
     return this.read(r * n1, n1);
   }
+
+  /**
+   * For each row, whether every element is zero — scanned on the stored bytes without decoding
+   * or copying (empty DESI fibres in a 100 MB file). Null when scaling makes raw zero ≠ 0.
+   */
+  zeroRows(): Uint8Array | null {
+    if (this.scale !== 1 || this.zero !== 0) return null;
+    const n1 = this.shape[0] ?? 0;
+    const rows = n1 ? this.length / n1 : 0;
+    const size = KIND_SIZE[this.kind];
+    const isFloat = this.kind === 'f32' || this.kind === 'f64';
+    const out = new Uint8Array(rows);
+    const rowBytes = n1 * size;
+    const base = this.bytes.byteOffset + this.dataOffset;
+    if (size >= 4 && base % 4 === 0) {
+      // Word-wise scan (4× fewer reads); in a little-endian view of big-endian bytes the sign bit
+      // of an element's first word is bit 7.
+      const perElem = size / 4;
+      for (let r = 0; r < rows; r++) {
+        const words = new Uint32Array(this.bytes.buffer, base + r * rowBytes, rowBytes / 4);
+        let zero = 1;
+        for (let i = 0; i < words.length; i++) {
+          const w = isFloat && i % perElem === 0 ? words[i] & 0xffffff7f : words[i];
+          if (w !== 0) { zero = 0; break; }
+        }
+        out[r] = zero;
+      }
+      return out;
+    }
+    for (let r = 0; r < rows; r++) {
+      const start = this.dataOffset + r * rowBytes;
+      let zero = 1;
+      for (let e = 0; e < n1 && zero; e++) {
+        const p = start + e * size;
+        // Big-endian: the sign bit is in the first byte; -0.0 counts as zero for floats.
+        if ((isFloat ? this.bytes[p] & 0x7f : this.bytes[p]) !== 0) zero = 0;
+        for (let k = 1; k < size && zero; k++) if (this.bytes[p + k] !== 0) zero = 0;
+      }
+      out[r] = zero;
+    }
+    return out;
+  }
 }
 
 export function imageFromHeader(header: FitsHeader, bytes: Uint8Array, dataOffset: number, where: string): FitsImage {

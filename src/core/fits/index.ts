@@ -5,6 +5,7 @@ export type { FitsFile, HduKind, ReadFitsOptions } from './reader';
 export { FitsHeader, parseHeader, parseCard, intKey, CARD, BLOCK } from './header';
 export type { CardValue, HeaderCard } from './header';
 export type { FitsImage } from './image';
+export { PlainImage } from './image';
 export { FitsTable } from './table';
 export type { FitsColumn, ColumnValues } from './table';
 export type { ScaledArray } from './scaling';

@@ -2,6 +2,7 @@
 // Npix × Nspec), and redrock redshift catalogues. Listing reads FIBERMAP and the small wavelength
 // HDUs; `get(i)` reads only row i of each arm's FLUX/IVAR/MASK images.
 import { SpecVetError } from '../../errors';
+import { PlainImage } from '../../fits';
 import type { FitsFile, FitsHdu, FitsTable } from '../../fits';
 import type { CatalogRow, Spectrum, SpectrumArm, SpectrumFormat, SpectrumSummary } from '../model';
 import { combineArms, unionGrid } from '../combine';
@@ -73,6 +74,11 @@ function adaptDesi(fits: FitsFile, fileName: string, format: SpectrumFormat): Ad
   const zeroFlux = new Uint8Array(nSpec).fill(1);
   for (const arm of arms) {
     const img = arm.flux.image();
+    const zeros = img instanceof PlainImage ? img.zeroRows() : null;
+    if (zeros) {
+      for (let s = 0; s < nSpec; s++) zeroFlux[s] &= zeros[s];
+      continue;
+    }
     const npix = img.shape[0];
     const all = toFloat32(img.read(), `${arm.name}_FLUX`);
     for (let s = 0; s < nSpec; s++) {
