@@ -272,3 +272,20 @@ test('an unknown FITS layout is a spectrum-format error listing its HDUs', () =>
 test('a missing file is an io error naming the path', () => {
   assert.throws(() => openSpectrumFile('/nonexistent/x.fits'), (e: unknown) => e instanceof SpecVetError && e.code === 'io' && /x\.fits/.test(e.message));
 });
+
+test('a tile-compressed HDU we cannot decode (RICE_1) is listed as skipped and the spectra still load', () => {
+  const name = 'spectra-sv3-dark-26065.fits';
+  const text = readFileSync(fixture(name)).toString('latin1');
+  // Rewrite B_MASK's ZCMPTYPE in place (same card length) to an algorithm the reader does not decode.
+  const at = text.indexOf("ZCMPTYPE= 'GZIP_1  '");
+  assert.ok(at > 0);
+  const bytes = Buffer.from(text.slice(0, at) + "ZCMPTYPE= 'RICE_1  '" + text.slice(at + 20), 'latin1');
+  const sf = readSpectrumFile(bytes, name);
+  const listing = sf.hdus[6];
+  assert.equal(listing.kind, 'compressed-image');
+  assert.match(listing.skipped ?? '', /RICE_1 is not decoded/);
+  const s = sf.get(2);
+  assert.equal(s.arms![0].mask, null, 'B mask left out');
+  assert.equal(s.arms![1].mask?.length, 2326, 'R mask still decoded');
+  assert.deepEqual(Array.from(s.arms![0].flux.subarray(0, 3)), truth[name].spectra[2].bFlux3);
+});
