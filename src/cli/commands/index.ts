@@ -9,5 +9,7 @@ export interface CliCommand {
 export const commands: Record<string, CliCommand> = {};
 import { infoCommand } from './info';
 commands['info'] = infoCommand;
+import { renderCommand } from './render';
+commands['render'] = renderCommand;
 import { exportSftCommand } from './export-sft';
 commands['export-sft'] = exportSftCommand;

@@ -11,6 +11,8 @@ import { ScaledArray, applyScaling, numericValue, scaledTypeName } from './scali
 import type { FitsTable } from './table';
 
 const MAX_ELEMENTS = 2 ** 31;
+/** Largest decoded tile-compressed image (1 GiB): the declared size is all we know before inflating. */
+const MAX_DECODED_BYTES = 2 ** 30;
 
 class CompressedImage implements FitsImage {
   readonly length: number;
@@ -62,6 +64,9 @@ class CompressedImage implements FitsImage {
   private decodeAll(): RawArray {
     if (this.decoded) return this.decoded;
     const size = KIND_SIZE[this.kind];
+    if (this.length * size > MAX_DECODED_BYTES) {
+      throw new SpecVetError('fits-limit', `compressed image decodes to ${this.length * size} bytes, more than ${MAX_DECODED_BYTES}`, this.where);
+    }
     const out = new Uint8Array(this.length * size);
     const col = this.table.find('COMPRESSED_DATA');
     if (!col) throw new SpecVetError('fits-format', 'tile-compressed image without a COMPRESSED_DATA column', this.where);

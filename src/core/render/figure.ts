@@ -379,7 +379,6 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
   const py = (y: number): number => H - (y - Y0); // paths: integer canvas height
   const ty = (y: number): number => canvasH - (y - Y0); // text: float canvas height
 
-  const defs = new GlyphDefs();
   const parts: string[] = [];
   const clip = {
     x0: Math.max(Math.floor(px(ax.x0) + 0.5), 0),
@@ -388,29 +387,38 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     y1: Math.min(Math.floor(py(ax.y0) + 0.5), H),
   };
 
+  const defs = new GlyphDefs();
   const drawText = (t: TextLayout, style: TextSpec['style'], x: number, y: number, angle: 0 | 90): void => {
     for (const line of t.lines) {
       if (!line.text) continue;
-      const uses = placeLine(defs, style, line.text, px(x + line.dx), ty(y + line.dy), angle);
-      for (const u of uses) parts.push(`<use href="#${u.defId}" transform="matrix(${u.m.map(fmt).join(' ')})"/>`);
+      for (const u of placeLine(defs, style, line.text, px(x + line.dx), ty(y + line.dy), angle)) {
+        parts.push(angle === 0 ? `<use href="#${u.defId}" x="${fmt(u.m[4])}" y="${fmt(u.m[5])}"/>` : `<use href="#${u.defId}" transform="matrix(0 -1 1 0 ${fmt(u.m[4])} ${fmt(u.m[5])})"/>`);
+      }
     }
   };
   // Anchor of a laid-out text: the layout stores the extent; lines are relative to the anchor.
   const textAt = (t: TextLayout, spec: { x: number; y: number }, style: TextSpec['style'], angle: 0 | 90 = 0): void =>
     drawText(t, style, spec.x, spec.y, angle);
 
-  const gridPath = (segments: Array<Array<[number, number]>>, widthPt: number): string => {
-    const w = widthPt * PX_PER_PT;
-    return segments
-      .map((seg) => snap(seg.map(([x, y]) => [px(x), py(y)] as [number, number]), w))
-      .map((seg) => `M${fmt(seg[0][0])} ${fmt(seg[0][1])}L${fmt(seg[1][0])} ${fmt(seg[1][1])}`)
-      .join('');
-  };
+  /**
+   * Grid lines: snapped, square-capped, clipped to the axes. An axis-aligned square-capped stroke is
+   * a rectangle, so the clip is done here geometrically (an SVG clip-path triples resvg's time).
+   */
   const gridLine = (segments: Array<Array<[number, number]>>, widthPt: number, alpha: number): void => {
     if (!segments.length) return;
-    parts.push(
-      `<path d="${gridPath(segments, widthPt)}" fill="none" stroke="#b0b0b0" stroke-opacity="${alpha}" stroke-width="${fmt(widthPt * PX_PER_PT)}" stroke-linecap="square" clip-path="url(#ax)"/>`,
-    );
+    const w = widthPt * PX_PER_PT;
+    const hw = w / 2;
+    let dpath = '';
+    for (const seg of segments) {
+      const [[ax0, ay0], [ax1, ay1]] = snap(seg.map(([x, y]) => [px(x), py(y)] as [number, number]), w);
+      const x0 = Math.max(Math.min(ax0, ax1) - hw, clip.x0);
+      const x1 = Math.min(Math.max(ax0, ax1) + hw, clip.x1);
+      const y0 = Math.max(Math.min(ay0, ay1) - hw, clip.y0);
+      const y1 = Math.min(Math.max(ay0, ay1) + hw, clip.y1);
+      if (x1 <= x0 || y1 <= y0) continue;
+      dpath += `M${fmt(x0)} ${fmt(y0)}H${fmt(x1)}V${fmt(y1)}H${fmt(x0)}Z`;
+    }
+    if (dpath) parts.push(`<path d="${dpath}" fill="#b0b0b0" fill-opacity="${alpha}"/>`);
   };
   /** Tick markers (Agg draw_markers): snapped marker path at floor(position + 0.5). */
   const ticks = (positions: Array<[number, number]>, lengthPt: number, widthPt: number, dir: 'up' | 'right'): void => {
@@ -450,11 +458,15 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     const lw = 1 * PX_PER_PT;
     let pts: Array<[number, number]> = [];
     for (let i = 0; i < n; i++) pts.push([px(d.xd(data.wave[i])), py(d.yd(data.flux[i]))]);
+    const f2 = (v: number): number => Math.round(v * 100) / 100; // 1/100 px is far below what AA resolves
     pts = snap(pts, lw);
-    let dpath = `M${fmt(pts[0][0])} ${fmt(pts[0][1])}L`;
-    for (let i = 1; i < pts.length; i++) dpath += `${fmt(pts[i][0])} ${fmt(pts[i][1])} `;
+    let dpath = `M${f2(pts[0][0])} ${f2(pts[0][1])}L`;
+    for (let i = 1; i < pts.length; i++) dpath += `${f2(pts[i][0])} ${f2(pts[i][1])} `;
+    // The 5 % margins keep the line inside the axes; the clip-path (costly in resvg) only when needed.
+    const hw = lw / 2;
+    const inside = pts.every(([x, y]) => x - hw >= clip.x0 && x + hw <= clip.x1 && y - hw >= clip.y0 && y + hw <= clip.y1);
     parts.push(
-      `<path d="${dpath.trimEnd()}" fill="none" stroke="#0000ff" stroke-opacity="0.8" stroke-width="${fmt(lw)}" stroke-linejoin="round" stroke-linecap="square" clip-path="url(#ax)"/>`,
+      `<path d="${dpath.trimEnd()}" fill="none" stroke="#0000ff" stroke-opacity="0.8" stroke-width="${fmt(lw)}" stroke-linejoin="round" stroke-linecap="square"${inside ? '' : ' clip-path="url(#ax)"'}/>`,
     );
   }
 
@@ -463,14 +475,13 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     const s = snap([[px(a[0]), py(a[1])], [px(b[0]), py(b[1])]], 0.8 * PX_PER_PT);
     return `M${fmt(s[0][0])} ${fmt(s[0][1])}L${fmt(s[1][0])} ${fmt(s[1][1])}`;
   };
-  for (const seg of [
+  const spines = [
     spine([ax.x0, ax.y0], [ax.x0, ax.y1]),
     spine([ax.x1, ax.y0], [ax.x1, ax.y1]),
     spine([ax.x0, ax.y0], [ax.x1, ax.y0]),
     spine([ax.x0, ax.y1], [ax.x1, ax.y1]),
-  ]) {
-    parts.push(`<path d="${seg}" fill="none" stroke="#000" stroke-width="${fmt(0.8 * PX_PER_PT)}"/>`);
-  }
+  ];
+  parts.push(`<path d="${spines.join('')}" fill="none" stroke="#000" stroke-width="${fmt(0.8 * PX_PER_PT)}"/>`);
 
   // Statistics box: FancyBboxPatch 'round' (pad 0.3 × font size) around the text, then the text.
   if (d.stats) {
@@ -493,7 +504,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
     `<defs><clipPath id="ax"><rect x="${clip.x0}" y="${clip.y0}" width="${clip.x1 - clip.x0}" height="${clip.y1 - clip.y0}"/></clipPath>${defs.svg()}</defs>` +
-    `<rect width="${W}" height="${H}" fill="#fff"/>` +
+    `<rect width="${W}" height="${H}" fill="#fff"/>` + // the figure's white face (resvg's background is set too)
     parts.join('') +
     '</svg>';
   return { svg, width: W, height: H, nPoints: n };

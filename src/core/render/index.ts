@@ -4,6 +4,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import { SpecVetError, errorMessage } from '../errors';
 import { buildFigure, prepareData } from './figure';
+import { encodeRgbPng } from './png';
 
 export interface RenderInput {
   wavelength: ArrayLike<number>;
@@ -47,8 +48,9 @@ export function renderSpectrumImage(input: RenderInput, opts: RenderOptions = {}
   let png: Uint8Array;
   try {
     // Text is already outlines: no font database needed, nothing depends on installed fonts.
-    const r = new Resvg(scene.svg, { font: { loadSystemFonts: false }, shapeRendering: 2, textRendering: 2, background: '#ffffff' });
-    png = r.render().asPng();
+    const r = new Resvg(scene.svg, { font: { loadSystemFonts: false }, shapeRendering: 2, background: '#ffffff' });
+    const pixmap = r.render();
+    png = encodeRgbPng(pixmap.pixels, pixmap.width, pixmap.height);
   } catch (err) {
     throw new SpecVetError('render', `rasterising the ${scene.width}×${scene.height} figure failed: ${errorMessage(err)}`);
   }

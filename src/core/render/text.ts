@@ -230,7 +230,8 @@ export class GlyphDefs {
   private readonly paths = new Map<string, string>();
   svg(): string {
     let s = '';
-    for (const [id, d] of this.paths) if (d) s += `<path id="${id}" d="${d}"/>`;
+    // Outlines are in 26.6 units, y up: scaled and flipped here so a use only translates.
+    for (const [id, d] of this.paths) if (d) s += `<path id="${id}" d="${d}" transform="matrix(0.015625 0 0 -0.015625 0 0)"/>`;
     return s;
   }
 }
@@ -267,7 +268,7 @@ export function placeLine(defs: GlyphDefs, style: FontStyleKey, s: string, x: nu
       // Rotated image: device = (X + v - imgH, Y + 1 - u).
       const E = X + row + top - imgH;
       const F = Y + 1 - col + left - penPx;
-      uses.push({ defId: id, m: [0, -1 / 64, -1 / 64, 0, E, F] });
+      uses.push({ defId: id, m: [0, -1 / 64, -1 / 64, 0, E, F] }); // with the def's flip: matrix(0 -1 1 0 E F)
     }
   }
   return uses;
