@@ -22,8 +22,10 @@ export const ADAPTERS: readonly SpectrumAdapter[] = [
   lamostImageAdapter,
 ];
 
-/** Largest file accepted (bytes, before or after gzip). */
+/** Largest file accepted on disk (bytes). */
 export const MAX_FILE_BYTES = 2 ** 31;
+/** Largest decompressed .fits.gz accepted (bytes): a gzip bomb stops here, not in the extension host's memory. */
+export const MAX_GUNZIP_BYTES = 2 ** 30;
 
 export function listHdus(fits: FitsFile): HduListing[] {
   return fits.hdus.map((h: FitsHdu) => {
@@ -45,7 +47,7 @@ function safeDescribe(h: FitsHdu): string {
 export function readSpectrumFile(bytes: Uint8Array, fileName: string): SpectrumFile {
   const where = basename(fileName);
   return guard(where, () => {
-    const fits = readFits(bytes, { source: where, maxGunzipBytes: MAX_FILE_BYTES });
+    const fits = readFits(bytes, { source: where, maxGunzipBytes: MAX_GUNZIP_BYTES });
     const hdus = listHdus(fits);
     const detectErrors: SpecVetError[] = [];
     const adapter = ADAPTERS.find((a) => detectSafely(a, fits, detectErrors));
