@@ -124,3 +124,9 @@ test('an empty or null reply parses to nothing', () => {
   const p = parseAssistantTurn(null);
   assert.deepEqual([p.thinks, p.toolCall, p.hasAnswer, p.answer.verdict], [[], null, false, null]);
 });
+
+test('text tool-call arguments are kept exactly as written, so the tool can echo 12000.0 as 12000.0', () => {
+  const p = parseAssistantTurn('<think>a</think>\n<tool_call>\n{"name": "spectral_visualization_tool", "arguments": {"wavelength_range": [12000.0, 13000], "label": "a \\"quoted\\" {brace}"}}\n</tool_call>');
+  assert.equal(p.toolCall?.rawArguments, '{"wavelength_range": [12000.0, 13000], "label": "a \\"quoted\\" {brace}"}');
+  assert.deepEqual(p.toolCall?.arguments, { wavelength_range: [12000, 13000], label: 'a "quoted" {brace}' });
+});

@@ -13,3 +13,5 @@ import { renderCommand } from './render';
 commands['render'] = renderCommand;
 import { exportSftCommand } from './export-sft';
 commands['export-sft'] = exportSftCommand;
+import { vetCommand } from './vet';
+commands['vet'] = vetCommand;

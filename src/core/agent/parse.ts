@@ -167,7 +167,8 @@ function readTextToolCall(inner: string): ParsedToolCall {
   const name = typeof obj.name === 'string' ? obj.name : '';
   if (!name) return { ...base, error: 'the tool call has no "name"' };
   const argsRaw = obj.arguments ?? obj.parameters ?? {};
-  const rawArguments = typeof argsRaw === 'string' ? argsRaw : JSON.stringify(argsRaw);
+  // Keep the arguments exactly as written (12000.0 stays 12000.0): the tool echoes numbers verbatim.
+  const rawArguments = typeof argsRaw === 'string' ? argsRaw : (rawObjectText(raw, obj.arguments !== undefined ? 'arguments' : 'parameters') ?? JSON.stringify(argsRaw));
   return { ...readArguments(rawArguments), source: 'text', name };
 }
 
@@ -196,6 +197,25 @@ function readArguments(rawArguments: string): ParsedToolCall {
   }
   if (!isRecord(v)) return { ...base, error: 'the tool arguments must be a JSON object' };
   return { ...base, arguments: v };
+}
+
+/** The exact source text of the JSON object under `"key":` in `json`, or null. */
+function rawObjectText(json: string, key: string): string | null {
+  const m = new RegExp(`"${key}"\\s*:\\s*\\{`).exec(json);
+  if (!m) return null;
+  const start = m.index + m[0].length - 1;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return json.slice(start, i + 1);
+  }
+  return null;
 }
 
 function stripCodeFence(s: string): string {

@@ -1,0 +1,319 @@
+// `specvet vet`: run the Spec-o3 inspection loop over many spectra with a bounded worker pool,
+// append one trace per trajectory to a JSONL file, print one line per spectrum as it finishes.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type OpenAI from 'openai';
+import { apiKeyFromEnv, createEndpointClient, ENDPOINT_DEFAULTS, type EndpointSettings } from '../../core/agent/endpoint';
+import { startAgentRun, redactUrl, type AgentRun } from '../../core/agent/loop';
+import { SpecVetError, errorMessage } from '../../core/errors';
+import { loadGuide, type Guide } from '../../core/guides/guide';
+import { readSpectrumFile, MAX_FILE_BYTES } from '../../core/spectrum/open';
+import type { SpectrumFile } from '../../core/spectrum/model';
+import { readTraceFile, TraceWriter } from '../../core/trace/jsonl';
+import type { Trace, TraceStatus } from '../../core/trace/schema';
+import { flagSet, flagValue, numberFlag, parseArgs, type ParsedArgs } from '../args';
+import type { CliCommand } from './index';
+
+const USAGE = `Usage: specvet vet <file[#index]>... [--list FILE] --guide ID|PATH --endpoint URL|scripted --model NAME [options]
+
+Inspects each spectrum with a Spec-o3 model (think → zoom → answer) and appends one trace per
+spectrum to a JSONL file. Every spectrum of a file is vetted (empty fibres skipped) unless
+'#index' picks one, e.g. coadd.fits#2.
+
+  --guide ID|PATH        built-in guide (cv, carbon, s-star, m-giant, white-dwarf, o-star, b-star, a-star) or a .guide.md file
+  --endpoint URL         OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (vLLM); 'scripted' runs the
+                         built-in inspector: it opens the guide's windows and gives no verdict (offline, no model)
+  --model NAME           served model name, e.g. spec-o3-7b
+  --list FILE            more inputs, one per line ('#' starts a comment line)
+  --api-key-env VAR      read the API key from this environment variable
+                         (default: SPECVET_API_KEY, then OPENAI_API_KEY; none for a vLLM without --api-key)
+  --header 'Name: value' extra HTTP header (repeatable; values are never written to traces)
+  --protocol P           hermes (default: <tool_call> text, tool results as user turns, as in training) or native
+  --max-turns N          assistant turns per spectrum (default 8)
+  --concurrency N        trajectories in flight (default 4)
+  --temperature T, --top-p P, --max-tokens N   sampling settings (server defaults when omitted)
+  --timeout S            seconds allowed for one model request (default 180)
+  --retries N            retries of a failed request (default 3; honours Retry-After)
+  --no-stream            ask for whole replies instead of streamed ones
+  --observed-frame       show observed wavelengths even when a redshift is known (default: rest frame)
+  --out FILE             traces file to append to (default traces.jsonl)
+  --resume               skip spectra that already have a finished trace in --out for this guide
+  --quiet                no per-spectrum lines, only the summary
+
+Exit code 0 when every trajectory ended (whatever the verdicts); 1 for unreadable inputs or an
+endpoint that cannot be used at all; 2 for usage errors; 130 when interrupted.
+`;
+
+const FLAGS = {
+  guide: { arity: 1 },
+  endpoint: { arity: 1 },
+  model: { arity: 1 },
+  list: { arity: 1, repeat: true },
+  'api-key-env': { arity: 1 },
+  header: { arity: 1, repeat: true },
+  protocol: { arity: 1 },
+  'max-turns': { arity: 1 },
+  concurrency: { arity: 1 },
+  temperature: { arity: 1 },
+  'top-p': { arity: 1 },
+  'max-tokens': { arity: 1 },
+  timeout: { arity: 1 },
+  retries: { arity: 1 },
+  'no-stream': { arity: 0 },
+  'observed-frame': { arity: 0 },
+  out: { arity: 1 },
+  resume: { arity: 0 },
+  quiet: { arity: 0 },
+};
+
+interface Input {
+  file: string;
+  index?: number;
+}
+
+type Job =
+  | { kind: 'run'; file: string; sha256: string; sf: SpectrumFile; index: number }
+  | { kind: 'skip'; file: string; index?: number; reason: string }
+  | { kind: 'fail'; file: string; message: string };
+
+/** Statuses after which --resume does not run a spectrum again. */
+const FINISHED: ReadonlySet<TraceStatus> = new Set(['answered', 'no_answer', 'max_turns', 'scripted']);
+
+export const vetCommand: CliCommand = {
+  summary: 'inspect spectra with a Spec-o3 model (or the scripted inspector) and write JSONL traces',
+  async run(args: string[]): Promise<number> {
+    if (args.includes('--help') || args.includes('-h')) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const p = parseArgs(args, FLAGS);
+    const inputs = collectInputs(p);
+    const guideArg = flagValue(p, 'guide');
+    if (!guideArg) throw new SpecVetError('usage', 'missing --guide ID|PATH (e.g. --guide carbon)');
+    const guide = loadGuide(guideArg);
+    const endpointArg = flagValue(p, 'endpoint');
+    if (!endpointArg) throw new SpecVetError('usage', "missing --endpoint URL (or --endpoint scripted for the built-in inspector)");
+    const endpoint = endpointArg === 'scripted' ? 'scripted' : endpointSettings(p, endpointArg);
+    const concurrency = numberFlag(p, 'concurrency', { min: 1, max: 1024, integer: true }) ?? 4;
+    const out = flagValue(p, 'out') ?? 'traces.jsonl';
+    const quiet = flagSet(p, 'quiet');
+    const observedFrame = flagSet(p, 'observed-frame');
+
+    const done = new Set<string>();
+    if (flagSet(p, 'resume') && fs.existsSync(out)) {
+      const prior = readTraceFile(out);
+      for (const d of prior.damaged) process.stderr.write(`specvet vet: ${out} line ${d.line} skipped: ${d.reason}\n`);
+      for (const t of prior.traces) if (FINISHED.has(t.status)) done.add(resumeKey(t.source.sha256, t.source.index, t.guide.id));
+    }
+
+    let client: OpenAI | undefined;
+    if (endpoint !== 'scripted') {
+      client = createEndpointClient(endpoint);
+      await preflight(client, endpoint);
+    }
+
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    const writer = new TraceWriter(out);
+    if (writer.repaired.droppedBytes) process.stderr.write(`specvet vet: removed an incomplete last line (${writer.repaired.droppedBytes} bytes) from ${out}, left by an interrupted run\n`);
+
+    const interrupt = new AbortController();
+    const onSigint = () => {
+      if (!interrupt.signal.aborted) process.stderr.write('\nspecvet vet: interrupted; finishing the traces in flight as cancelled (Ctrl-C again to quit at once)\n');
+      else process.exit(130);
+      interrupt.abort();
+    };
+    process.on('SIGINT', onSigint);
+
+    const started = Date.now();
+    const tally = { spectra: 0, skipped: 0, failedInputs: 0, verdicts: { YES: 0, NO: 0, none: 0 }, statuses: new Map<string, number>() };
+    const jobs = expandJobs(inputs, guide, done);
+    const live = new Set<AgentRun>();
+    const say = (line: string) => {
+      if (!quiet) process.stdout.write(line + '\n');
+    };
+    const worker = async () => {
+      for (;;) {
+        const next = jobs.next();
+        if (next.done) return;
+        const job = next.value;
+        if (job.kind === 'fail') {
+          tally.failedInputs++;
+          process.stderr.write(`specvet vet: ${job.file}: ${job.message}\n`);
+          continue;
+        }
+        if (job.kind === 'skip') {
+          tally.skipped++;
+          say(`${label(job.file, job.index)}  skipped: ${job.reason}`);
+          continue;
+        }
+        if (interrupt.signal.aborted) return;
+        let spectrum;
+        try {
+          spectrum = job.sf.get(job.index);
+        } catch (err) {
+          tally.failedInputs++;
+          process.stderr.write(`specvet vet: ${label(job.file, job.index)}: ${errorMessage(err)}\n`);
+          continue;
+        }
+        const run = startAgentRun({ spectrum, source: { file: job.file, sha256: job.sha256 }, guide, endpoint, client, observedFrame, signal: interrupt.signal });
+        live.add(run);
+        const trace = await run.done;
+        live.delete(run);
+        writer.append(trace);
+        tally.spectra++;
+        tally.statuses.set(trace.status, (tally.statuses.get(trace.status) ?? 0) + 1);
+        tally.verdicts[trace.answer.verdict ?? 'none']++;
+        say(resultLine(job.file, trace));
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      process.off('SIGINT', onSigint);
+      writer.close();
+    }
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const statuses = [...tally.statuses].map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
+    const skipped = tally.skipped ? `, ${tally.skipped} skipped` : '';
+    const failed = tally.failedInputs ? `, ${tally.failedInputs} unreadable` : '';
+    process.stdout.write(
+      `${tally.spectra} spectr${tally.spectra === 1 ? 'um' : 'a'} vetted with guide ${guide.id} v${guide.version}${skipped}${failed}: ` +
+        `${tally.verdicts.YES} YES, ${tally.verdicts.NO} NO, ${tally.verdicts.none} without verdict; status ${statuses}; ${secs} s; traces in ${out}\n`,
+    );
+    if (interrupt.signal.aborted) return 130;
+    return tally.failedInputs ? 1 : 0;
+  },
+};
+
+function collectInputs(p: ParsedArgs): Input[] {
+  const raw: string[] = [...p.positionals];
+  for (const [listFile] of p.flags.get('list') ?? []) {
+    let text: string;
+    try {
+      text = fs.readFileSync(listFile, 'utf8');
+    } catch (err) {
+      throw new SpecVetError('io', `cannot read the --list file (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, listFile);
+    }
+    const base = path.dirname(listFile);
+    for (const line of text.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t && !t.startsWith('#')) raw.push(path.isAbsolute(t) ? t : path.join(base, t));
+    }
+  }
+  if (!raw.length) throw new SpecVetError('usage', 'no spectrum files given (usage: specvet vet <file...> --guide ID --endpoint URL --model NAME)');
+  return raw.map((r) => {
+    const m = /^(.*)#(\d+)$/.exec(r);
+    return m ? { file: m[1], index: Number(m[2]) } : { file: r };
+  });
+}
+
+function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
+  if (!/^https?:\/\//i.test(baseUrl)) throw new SpecVetError('usage', `--endpoint must be an http(s) URL or 'scripted', got '${baseUrl}'`);
+  const model = flagValue(p, 'model');
+  if (!model) throw new SpecVetError('usage', 'missing --model NAME (the served model name, e.g. spec-o3-7b)');
+  const protocol = flagValue(p, 'protocol') ?? 'hermes';
+  if (protocol !== 'hermes' && protocol !== 'native') throw new SpecVetError('usage', `--protocol must be hermes or native, got '${protocol}'`);
+  const headers: Record<string, string> = {};
+  for (const [h] of p.flags.get('header') ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new SpecVetError('usage', `--header must look like 'Name: value', got '${h.slice(0, 40)}'`);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  const timeout = numberFlag(p, 'timeout', { min: 1, max: 3600 });
+  return {
+    baseUrl,
+    model,
+    apiKey: apiKeyFromEnv(flagValue(p, 'api-key-env')),
+    headers,
+    protocol,
+    stream: !flagSet(p, 'no-stream'),
+    temperature: numberFlag(p, 'temperature', { min: 0, max: 2 }) ?? null,
+    topP: numberFlag(p, 'top-p', { min: 0, max: 1 }) ?? null,
+    maxTokens: numberFlag(p, 'max-tokens', { min: 1, integer: true }) ?? null,
+    maxTurns: numberFlag(p, 'max-turns', { min: 1, max: 64, integer: true }) ?? ENDPOINT_DEFAULTS.maxTurns,
+    timeoutMs: timeout !== undefined ? timeout * 1000 : ENDPOINT_DEFAULTS.timeoutMs,
+    retries: numberFlag(p, 'retries', { min: 0, max: 20, integer: true }) ?? ENDPOINT_DEFAULTS.retries,
+  };
+}
+
+/** Fails fast on a wrong key, an unreachable server or a model it does not serve, before any spectrum is spent. */
+async function preflight(client: OpenAI, s: EndpointSettings): Promise<void> {
+  const where = redactUrl(s.baseUrl);
+  let ids: string[];
+  try {
+    const page = await client.models.list({ timeout: 15_000, maxRetries: 1 });
+    ids = page.data.map((m) => m.id);
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 401 || status === 403) throw new SpecVetError('endpoint', `the endpoint rejected the API key (HTTP ${status}); set it with --api-key-env VAR or SPECVET_API_KEY`, where);
+    if (status === 404 || status === 405) return; // an endpoint without /models: the first request will tell
+    if (typeof status === 'number') throw new SpecVetError('endpoint', `the endpoint answered HTTP ${status} to GET /models`, where);
+    const cause = (err as { cause?: unknown }).cause;
+    throw new SpecVetError('endpoint', `cannot reach the endpoint (${cause instanceof Error ? cause.message : errorMessage(err)})`, where);
+  }
+  if (ids.length && !ids.includes(s.model)) throw new SpecVetError('endpoint', `the endpoint does not serve model '${s.model}'; it serves: ${ids.join(', ')}`, where);
+}
+
+/** Opens inputs one at a time as the workers pull (memory stays flat over thousands of files). */
+function* expandJobs(inputs: Input[], guide: Guide, done: Set<string>): Generator<Job> {
+  for (const input of inputs) {
+    let sf: SpectrumFile;
+    let sha256: string;
+    try {
+      const bytes = readBytes(input.file);
+      sha256 = createHash('sha256').update(bytes).digest('hex');
+      sf = readSpectrumFile(bytes, input.file);
+    } catch (err) {
+      yield { kind: 'fail', file: input.file, message: errorMessage(err) };
+      continue;
+    }
+    if (sf.catalog && !sf.spectra.length) {
+      yield { kind: 'skip', file: input.file, reason: 'a redshift catalogue, not a spectrum file' };
+      continue;
+    }
+    let indices: number[];
+    if (input.index !== undefined) {
+      if (input.index >= sf.spectra.length) {
+        yield { kind: 'fail', file: input.file, message: `spectrum #${input.index} does not exist (the file holds ${sf.spectra.length})` };
+        continue;
+      }
+      indices = [input.index];
+    } else {
+      for (const s of sf.spectra) if (s.empty) yield { kind: 'skip', file: input.file, index: s.index, reason: 'empty fibre' };
+      indices = sf.spectra.filter((s) => !s.empty).map((s) => s.index);
+    }
+    for (const index of indices) {
+      if (done.has(resumeKey(sha256, index, guide.id))) yield { kind: 'skip', file: input.file, index, reason: 'already vetted (--resume)' };
+      else yield { kind: 'run', file: input.file, sha256, sf, index };
+    }
+  }
+}
+
+function readBytes(file: string): Uint8Array {
+  try {
+    const st = fs.statSync(file);
+    if (st.isDirectory()) throw new SpecVetError('io', 'is a directory, not a file', file);
+    if (st.size > MAX_FILE_BYTES) throw new SpecVetError('fits-limit', `file of ${st.size} bytes is larger than ${MAX_FILE_BYTES}`, file);
+    return fs.readFileSync(file);
+  } catch (err) {
+    if (err instanceof SpecVetError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SpecVetError('io', code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? errorMessage(err)})`, file);
+  }
+}
+
+function resumeKey(sha256: string, index: number, guideId: string): string {
+  return `${sha256}#${index}@${guideId}`;
+}
+
+function label(file: string, index?: number): string {
+  return index === undefined ? file : `${file}#${index}`;
+}
+
+function resultLine(file: string, t: Trace): string {
+  const verdict = t.answer.verdict ?? '—';
+  const fmt = t.answer.verdict && !t.answer.formatOk ? ' (format error)' : '';
+  const why = t.status === 'error' || t.status === 'no_answer' ? `: ${t.error ?? ''}` : '';
+  return `${label(file, t.source.index)}  ${t.source.spectrumId}  ${verdict}${fmt}  ${t.status}${why}  ${t.turns} turn${t.turns === 1 ? '' : 's'}  ${(t.totalMs / 1000).toFixed(1)} s`;
+}
