@@ -117,6 +117,8 @@ export interface Decorations {
   stats: TextLayout | null;
   xd: (x: number) => number;
   yd: (y: number) => number;
+  xView: [number, number];
+  yView: [number, number];
 }
 
 export interface Model {
@@ -185,7 +187,7 @@ function decorate(m: Model, ax: Box): Decorations {
   const yLabelBoxes = yLabels.filter(nonEmpty);
   const xo = xFmt.offsetText();
   const xOffset = xo
-    ? layoutText({ text: xo, style: 'regular-10', x: ax.x1, y: (xLabelBoxes.length ? union(xLabelBoxes).y0 : ax.y0) - OFFSET_PAD, ha: 'right', va: 'top' })
+    ? layoutText({ text: xo, style: 'regular-10', x: axW * 1.0 + ax.x0, y: (xLabelBoxes.length ? union(xLabelBoxes).y0 : ax.y0) - OFFSET_PAD, ha: 'right', va: 'top' })
     : null;
   const yo = yFmt.offsetText();
   const yOffset = yo ? layoutText({ text: yo, style: 'regular-10', x: ax.x0, y: ax.y1 + OFFSET_PAD, ha: 'left', va: 'baseline' }) : null;
@@ -204,8 +206,9 @@ function decorate(m: Model, ax: Box): Decorations {
     rotationMode: 'anchor',
   });
 
+  // transAxes + titleOffsetTrans compose into one affine: y = h·1 + (y0 + pad), in that order.
   // Axes._update_title_position: the title moves up only if the y offset text would collide.
-  const titleSpec: TextSpec = { text: m.title, style: 'bold-14', x: axW * 0.5 + ax.x0, y: axH * 1.0 + ax.y0 + TITLE_PAD, ha: 'center', va: 'baseline' };
+  const titleSpec: TextSpec = { text: m.title, style: 'bold-14', x: axW * 0.5 + ax.x0, y: axH * 1.0 + (ax.y0 + TITLE_PAD), ha: 'center', va: 'baseline' };
   let title = layoutText(titleSpec);
   if (m.title && yOffset && nonEmpty(yOffset)) {
     const hit = Math.max(yOffset.x0, title.x0) <= Math.min(yOffset.x1, title.x1) && Math.max(yOffset.y0, title.y0) <= Math.min(yOffset.y1, title.y1);
@@ -229,12 +232,17 @@ function decorate(m: Model, ax: Box): Decorations {
       va: upper ? 'top' : 'bottom',
     });
   }
-  return { ax, xMajor, xMinor, yMajor, yMinor, xLabels, yLabels, xOffset, yOffset, xLabel, yLabel, title, stats, xd, yd };
+  return { ax, xMajor, xMinor, yMajor, yMinor, xLabels, yLabels, xOffset, yOffset, xLabel, yLabel, title, stats, xd, yd, xView: m.xView, yView: m.yView };
 }
 
 /** Axes.get_tightbbox; forLayout collapses the title and x label widths and the y label height (tight_layout). */
 function tightBox(d: Decorations, forLayout: boolean): Box {
-  const boxes: Box[] = [d.ax, ...d.xLabels, ...d.yLabels];
+  // Spines count as extra artists with their inward ticks (the right and top ones have no ticks,
+  // zero width, and are dropped); their ends are the view limits through transData.
+  const tickLen = (3.5 * DPI) / 72;
+  const leftSpine: Box = { x0: d.ax.x0, x1: d.ax.x0 + tickLen, y0: d.yd(d.yView[0]), y1: d.yd(d.yView[1]) };
+  const bottomSpine: Box = { x0: d.xd(d.xView[0]), x1: d.xd(d.xView[1]), y0: d.ax.y0, y1: d.ax.y0 + tickLen };
+  const boxes: Box[] = [d.ax, leftSpine, bottomSpine, ...d.xLabels, ...d.yLabels];
   if (d.xOffset) boxes.push(d.xOffset);
   if (d.yOffset) boxes.push(d.yOffset);
   const collapseX = (b: Box): Box => {
@@ -408,17 +416,22 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     if (!segments.length) return;
     const w = widthPt * PX_PER_PT;
     const hw = w / 2;
-    let dpath = '';
+    const rects: Box[] = [];
     for (const seg of segments) {
       const [[ax0, ay0], [ax1, ay1]] = snap(seg.map(([x, y]) => [px(x), py(y)] as [number, number]), w);
       const x0 = Math.max(Math.min(ax0, ax1) - hw, clip.x0);
       const x1 = Math.min(Math.max(ax0, ax1) + hw, clip.x1);
       const y0 = Math.max(Math.min(ay0, ay1) - hw, clip.y0);
       const y1 = Math.min(Math.max(ay0, ay1) + hw, clip.y1);
-      if (x1 <= x0 || y1 <= y0) continue;
-      dpath += `M${fmt(x0)} ${fmt(y0)}H${fmt(x1)}V${fmt(y1)}H${fmt(x0)}Z`;
+      if (x1 > x0 && y1 > y0) rects.push({ x0, y0, x1, y1 });
     }
-    if (dpath) parts.push(`<path d="${dpath}" fill="#b0b0b0" fill-opacity="${alpha}"/>`);
+    const d = (r: Box): string => `M${fmt(r.x0)} ${fmt(r.y0)}H${fmt(r.x1)}V${fmt(r.y1)}H${fmt(r.x0)}Z`;
+    // Each grid line is its own draw in Agg, so overlapping lines (sub-pixel spacing) compound their
+    // alpha; one path would union them. Merge only when no two touch, which is the normal case.
+    const touching = rects.some((r, i) => i > 0 && r.x0 <= rects[i - 1].x1 && r.y0 <= rects[i - 1].y1 && rects[i - 1].x0 <= r.x1 && rects[i - 1].y0 <= r.y1);
+    if (!rects.length) return;
+    if (touching) for (const r of rects) parts.push(`<path d="${d(r)}" fill="#b0b0b0" fill-opacity="${alpha}"/>`);
+    else parts.push(`<path d="${rects.map(d).join('')}" fill="#b0b0b0" fill-opacity="${alpha}"/>`);
   };
   /** Tick markers (Agg draw_markers): snapped marker path at floor(position + 0.5). */
   const ticks = (positions: Array<[number, number]>, lengthPt: number, widthPt: number, dir: 'up' | 'right'): void => {

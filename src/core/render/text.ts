@@ -162,8 +162,11 @@ export function layoutText(spec: TextSpec): TextLayout {
   const malign = spec.multialign ?? spec.ha;
   const offsets = ws.map((w) => (malign === 'left' ? 0 : malign === 'center' ? width / 2 - w / 2 : width - w));
   const rot = spec.rotation ?? 0;
-  // Rotation by 0 or 90 degrees: (x, y) -> (-y, x) for 90.
-  const R = (x: number, y: number): [number, number] => (rot === 90 ? [-y, x] : [x, y]);
+  // Affine2D().rotate_deg(rot) applied as Agg does (x·a + y·c + e); cos 90° is 6.1e-17, not 0,
+  // and that noise reaches the tight bbox, whose size is truncated to whole pixels.
+  const ca = rot === 90 ? 6.123233995736766e-17 : 1;
+  const sb = rot === 90 ? 1 : 0;
+  const R = (x: number, y: number): [number, number] => (rot === 90 ? [x * ca + y * -sb + 0, x * sb + y * ca + 0] : [x, y]);
   const corners = [R(xmin, ymin), R(xmin, ymax), R(xmax, ymax), R(xmax, ymin)];
   const hxmin = xmin;
   const hxmax = xmax;
