@@ -2,6 +2,7 @@
 // happens in src/core, all drawing in the webview.
 import * as vscode from 'vscode';
 import { FitsEditorProvider } from './fitsEditor';
+import { registerGuideLanguage } from './guides';
 import type { RenderReport, ViewCommand } from '../shared/protocol';
 
 export interface SpecVetApi {
@@ -13,6 +14,7 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
   const log = vscode.window.createOutputChannel('SpecVet');
   context.subscriptions.push(log);
   const fits = FitsEditorProvider.register(context, log);
+  registerGuideLanguage(context, log);
 
   const view = (id: string, command: ViewCommand) =>
     vscode.commands.registerCommand(id, () => {
