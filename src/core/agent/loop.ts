@@ -44,6 +44,8 @@ export interface RenderedImage {
 
 export type AgentEvent =
   | { type: 'run_started'; runId: string; resumed: boolean; messages: ChatMessage[] }
+  /** The first user turn's image (not emitted on resume: it is already in the messages). */
+  | { type: 'overview'; image: RenderedImage; durationMs: number }
   | { type: 'request_started'; turn: number }
   | { type: 'retry'; turn: number; attempt: number; waitMs: number; reason: string; discardPartial: boolean }
   | { type: 'think_delta'; turn: number; text: string }
@@ -165,11 +167,17 @@ class RunState {
 async function execute(input: AgentInput, id: string, queue: ForcedZoom[]): Promise<Trace> {
   const st = new RunState(input, id);
   try {
+    let overview: RenderedImage | null = null;
+    let overviewMs = 0;
     if (!input.resumeFrom) {
-      const overview = renderOverview(input.spectrum, { observedFrame: input.observedFrame });
-      st.messages = initialMessages(input.guide, overview.png);
+      const t0 = Date.now();
+      const r = renderOverview(input.spectrum, { observedFrame: input.observedFrame });
+      overviewMs = Date.now() - t0;
+      overview = { png: r.png, svg: r.svg, width: r.width, height: r.height, window: null };
+      st.messages = initialMessages(input.guide, r.png);
     }
     st.emit({ type: 'run_started', runId: id, resumed: !!input.resumeFrom, messages: st.messages });
+    if (overview) st.emit({ type: 'overview', image: overview, durationMs: overviewMs });
     if (input.endpoint === 'scripted') return finish(st, await scripted(st, queue));
     return finish(st, await modelLoop(st, input.endpoint, queue));
   } catch (err) {
@@ -312,7 +320,8 @@ function runToolAndRespond(st: RunState, call: ParsedToolCall, callId: string, p
   st.emit({ type: kind, turn, ok: image !== null, text, image, step } as AgentEvent);
 }
 
-function forcedNative(text: string, image: RenderedImage | null): ChatMessage[] {
+/** native: a forced zoom as one user turn (image, then the tool's text); also used by the trace editor. */
+export function forcedNative(text: string, image: RenderedImage | null): ChatMessage[] {
   return [{ role: 'user', content: image ? [imagePart(image.png), { type: 'text', text }] : [{ type: 'text', text }] }];
 }
 
