@@ -86,8 +86,10 @@ export interface VllmServer {
   chatRequests(): RecordedRequest[];
   setPolicy(p: Policy): void;
   setLatency(ms: number): void;
-  /** Requests whose connection is still open (hanging ones included). */
+  /** Chat requests being answered right now (hanging ones included). */
   openConnections(): number;
+  /** The most chat requests ever answered at the same time. */
+  peakConnections(): number;
   close(): Promise<void>;
 }
 
@@ -101,10 +103,14 @@ export async function startVllmServer(opts: VllmServerOptions = {}): Promise<Vll
   const sockets = new Set<import('node:net').Socket>();
   let seq = 0;
   let open = 0;
+  let peak = 0;
 
   const server = http.createServer(async (req, res) => {
-    open++;
-    res.on('close', () => open--);
+    const isChat = (req.url ?? '').startsWith('/v1/chat/');
+    if (isChat) {
+      peak = Math.max(peak, ++open);
+      res.on('close', () => open--);
+    }
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
@@ -212,6 +218,7 @@ export async function startVllmServer(opts: VllmServerOptions = {}): Promise<Vll
       latency = ms;
     },
     openConnections: () => open,
+    peakConnections: () => peak,
     close() {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));

@@ -115,6 +115,16 @@ test('native protocol: tool_choice auto, a tool message, then the image in a use
   assert.equal(trace.steps.find((s) => s.kind === 'tool_result')?.image?.message, 4);
 });
 
+test('native protocol with a server that leaves <tool_call> in the text: the call is still run and sent back as tool_calls', async () => {
+  server.setPolicy(zoomThenAnswer({ windows: [[4700, 5050]], verdict: 'NO' }));
+  const { result: trace, requests } = await capture(() => runAgent(input({ endpoint: { protocol: 'native' } })));
+  assert.equal(trace.status, 'answered');
+  const msgs = requests[1].body.messages;
+  assert.equal(msgs[2].tool_calls[0].function.name, 'spectral_visualization_tool');
+  assert.equal(msgs[3].role, 'tool');
+  assert.equal(msgs[3].tool_call_id, msgs[2].tool_calls[0].id);
+});
+
 test('bad calls are answered with text and the model carries on: out of range, reversed, bad JSON, unknown tool', async () => {
   server.setPolicy(({ turn }) => {
     const think = thinkText(`turn ${turn + 1}`);

@@ -113,3 +113,37 @@ test('a DESI coadd: every fibre with data is vetted, empty fibres are skipped; #
   assert.equal(one.code, 0, one.stderr);
   assert.match(one.stdout, /coadd-sv3-dark-26065\.fits#4 {2}39627866878514741 /);
 });
+
+test('--list adds inputs; --concurrency bounds the trajectories in flight', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'specvet-list-'));
+  const list = path.join(dir, 'candidates.txt');
+  fs.writeFileSync(list, `# candidates from the night of 2011-11-04\n${LAMOST}\n${LAMOST_DR10}\n\n${SDSS}\n${fixture('spec-57287-KP193637N444141V03_sp10-161.fits.gz')}\n`);
+  const slow = await startVllmServer({ latencyMs: 150, policy: zoomThenAnswer({ windows: [[6500, 6600]], verdict: 'NO' }) });
+  try {
+    const r = await vet(['--list', list, '--guide', 'cv', '--endpoint', slow.baseUrl, '--model', 'spec-o3-7b', '--concurrency', '2', '--out', path.join(dir, 't.jsonl')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^4 spectra vetted with guide cv v1: 0 YES, 4 NO/m);
+    assert.equal(slow.peakConnections(), 2);
+  } finally {
+    await slow.close();
+  }
+});
+
+test('Ctrl-C: trajectories in flight end as cancelled traces, exit code 130', async () => {
+  const hang = await startVllmServer({ policy: () => ({ hang: true }) });
+  const out = tmpOut();
+  try {
+    const child = spawn(process.execPath, [CLI, 'vet', LAMOST, SDSS, '--guide', 'carbon', '--endpoint', hang.baseUrl, '--model', 'spec-o3-7b', '--out', out], { cwd: repoRoot });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    while (hang.openConnections() < 2) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 130);
+    const { traces } = readTraceFile(out);
+    assert.deepEqual(traces.map((t) => t.status), ['cancelled', 'cancelled']);
+    assert.match(stdout, /status cancelled 2/);
+  } finally {
+    await hang.close();
+  }
+});
