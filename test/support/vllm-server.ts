@@ -7,6 +7,7 @@
 //   server.requests[1].images[0].width; await server.close();
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pyJson } from '../../src/core/agent/parse';
 
 export interface RecordedImage {
   messageIndex: number;
@@ -269,7 +270,7 @@ export function thinkText(text: string): string {
 
 export function toolCallText(range: unknown, label?: string): string {
   const args = label === undefined ? { wavelength_range: range } : { label, wavelength_range: range };
-  return `<tool_call>\n${JSON.stringify({ name: 'spectral_visualization_tool', arguments: args })}\n</tool_call>`;
+  return `<tool_call>\n${pyJson({ name: 'spectral_visualization_tool', arguments: args })}\n</tool_call>`;
 }
 
 export function answerText(verdict: 'YES' | 'NO'): string {

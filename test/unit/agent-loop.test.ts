@@ -98,7 +98,7 @@ test('hermes with a server that parses tool_calls: the call is put back as <tool
   assert.equal(trace.answer.verdict, 'NO');
   const assistant = requests[1].body.messages[2];
   assert.equal(assistant.tool_calls, undefined);
-  assert.match(assistant.content, /<\/think>\n<tool_call>\n\{"name":"spectral_visualization_tool","arguments":\{"label":"feature 1","wavelength_range":\[6500,6600\]\}\}\n<\/tool_call>$/);
+  assert.match(assistant.content, /<\/think>\n<tool_call>\n\{"name": "spectral_visualization_tool", "arguments": \{"label": "feature 1", "wavelength_range": \[6500, 6600\]\}\}\n<\/tool_call>$/);
 });
 
 test('native protocol: tool_choice auto, a tool message, then the image in a user message; not streamed', async () => {

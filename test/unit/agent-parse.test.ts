@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractAnswer, extractThinks, parseAssistantTurn } from '../../src/core/agent/parse';
+import { extractAnswer, extractThinks, formatTextToolCall, parseAssistantTurn } from '../../src/core/agent/parse';
 
 // Real-looking Qwen2.5-VL / Spec-o3 outputs.
 const ZOOM_TURN = `<think>
@@ -129,4 +129,12 @@ test('text tool-call arguments are kept exactly as written, so the tool can echo
   const p = parseAssistantTurn('<think>a</think>\n<tool_call>\n{"name": "spectral_visualization_tool", "arguments": {"wavelength_range": [12000.0, 13000], "label": "a \\"quoted\\" {brace}"}}\n</tool_call>');
   assert.equal(p.toolCall?.rawArguments, '{"wavelength_range": [12000.0, 13000], "label": "a \\"quoted\\" {brace}"}');
   assert.deepEqual(p.toolCall?.arguments, { wavelength_range: [12000, 13000], label: 'a "quoted" {brace}' });
+});
+
+test('calls written back as text use the training spelling and parse back to the same call', () => {
+  const text = formatTextToolCall('spectral_visualization_tool', { label: 'Hα region', wavelength_range: [6500, 6600.5] });
+  assert.equal(text, '<tool_call>\n{"name": "spectral_visualization_tool", "arguments": {"label": "Hα region", "wavelength_range": [6500, 6600.5]}}\n</tool_call>');
+  const p = parseAssistantTurn(text);
+  assert.deepEqual(p.toolCall?.arguments, { label: 'Hα region', wavelength_range: [6500, 6600.5] });
+  assert.equal(p.toolCall?.rawArguments, '{"label": "Hα region", "wavelength_range": [6500, 6600.5]}');
 });

@@ -227,7 +227,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The text of a `<tool_call>` block for a call, exactly as the hermes template asks the model to write it. */
+/** The text of a `<tool_call>` block for a call, as the hermes template asks the model to write it (Python json.dumps spacing). */
 export function formatTextToolCall(name: string, args: Record<string, unknown>): string {
-  return `<tool_call>\n${JSON.stringify({ name, arguments: args })}\n</tool_call>`;
+  return `<tool_call>\n${pyJson({ name, arguments: args })}\n</tool_call>`;
+}
+
+/** JSON with Python's json.dumps separators (", " and ": "), non-ASCII kept: how the training data spelled calls. */
+export function pyJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return JSON.stringify(v) ?? 'null';
 }
