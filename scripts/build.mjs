@@ -30,6 +30,8 @@ const webviewBoundary = {
   name: 'webview-boundary',
   setup(build) {
     build.onResolve({ filter: /^\./ }, (args) => {
+      // Packages' own relative imports are theirs (markdown-it, dompurify); only our code is fenced.
+      if (args.resolveDir.split(sep).includes('node_modules')) return undefined;
       const target = resolve(args.resolveDir, args.path);
       const ok = [join(root, 'webview') + sep, join(root, 'src', 'shared') + sep].some((p) => target.startsWith(p));
       if (!ok) return { errors: [{ text: `webview code may not import ${relative(root, target)} (only webview/ and src/shared/)` }] };

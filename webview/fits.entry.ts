@@ -27,6 +27,7 @@ import { describeSmoothing, SMOOTHING_LIMITS, type Smoothing, type SmoothingKind
 import { plotColours, themeKind, watchTheme } from './theme';
 import { getVsCodeApi, onHostMessage } from './vscodeApi';
 import { el, clear } from './dom';
+import { TraceView } from './trace/traceView';
 
 // vscode-badge is not used: its template sets an inline style attribute, which the strict CSP blocks.
 provideVSCodeDesignSystem().register(
@@ -80,6 +81,8 @@ let firstPaintDone = false;
 let nextRequestId = 1;
 let latestRequest = 0;
 let errorShown: ErrorMessage | null = null;
+/** The agent's trace panel beside the plot (webview/trace; hidden until a trajectory arrives). */
+let traceView: TraceView | null = null;
 const ui: {
   picker?: HTMLElement & { value: string };
   status?: HTMLElement;
@@ -219,10 +222,12 @@ function buildLayout(f: FileLoadedMessage): void {
   ui.side = el('aside', { class: 'sv-side' }, []);
   ui.cheat = cheatSheet();
 
+  const traceBox = el('section', { class: 'sv-trace', 'aria-label': 'Agent trace' });
   const main = f.catalog
     ? el('div', { class: 'sv-main' }, [el('section', { class: 'sv-catalog-wrap' }, [catalogTable(f)]), ui.side])
     : el('div', { class: 'sv-main' }, [
         el('section', { class: 'sv-plot-wrap' }, [ui.banner, plotBox, el('div', { class: 'sv-statusbar' }, [ui.status, ui.cursor])]),
+        traceBox,
         ui.side,
       ]);
   app.append(
@@ -235,7 +240,8 @@ function buildLayout(f: FileLoadedMessage): void {
   renderSide();
   if (!f.catalog) {
     plot = new SpectrumPlot(plotBox, plotOptions(), plotColours(), onDraw, (t) => (ui.cursor!.textContent = t));
-  }
+    traceView = new TraceView(traceBox, { post: (m) => vscode.postMessage(m), zoomTo: zoomToToolWindow });
+  } else traceView = null;
 }
 
 function pickerLabel(s: FileLoadedMessage['spectra'][number]): string {
@@ -512,8 +518,32 @@ function runCommand(c: ViewCommand): void {
   }
 }
 
+/** A tool window (rest frame when the trace says so) shown on the plot in whatever frame it displays. */
+function zoomToToolWindow(w: [number, number], f: { restFrame: boolean; redshift: number | null }): void {
+  if (!plot || !current) return;
+  const toObserved = f.restFrame && f.redshift !== null ? 1 + f.redshift : 1;
+  const z = current.meta.redshift;
+  const toShown = state.restFrame && z !== null ? 1 / (1 + z) : 1;
+  plot.setView([w[0] * toObserved * toShown, w[1] * toObserved * toShown]);
+}
+
+/** The plot's zoomed range for a forced zoom (null when it shows the whole spectrum). */
+function plotSelection(): { range: [number, number] | null; restFrame: boolean } {
+  const restFrame = !!current && state.restFrame && current.meta.redshift !== null;
+  if (!plot || !plot.hasData) return { range: null, restFrame };
+  const v = plot.currentView;
+  const full = plot.fullRange;
+  const whole = v[0] <= full[0] + 1e-9 * Math.abs(full[0]) && v[1] >= full[1] - 1e-9 * Math.abs(full[1]);
+  return { range: whole ? null : v, restFrame };
+}
+
 onHostMessage((msg: HostToWebviewMessage) => {
   try {
+    if (msg.type === 'agent.getSelection') {
+      vscode.postMessage({ type: 'agent.selection', requestId: msg.requestId, ...plotSelection() });
+      return;
+    }
+    if (traceView?.handle(msg)) return;
     switch (msg.type) {
       case 'fileLoaded':
         file = msg;
