@@ -175,6 +175,10 @@ test('an empty reply is an error; a reply with neither call nor answer is no_ans
   const none = await runAgent(input());
   assert.equal(none.status, 'no_answer');
   assert.equal(none.answer.verdict, null);
+  server.setPolicy(() => ({ content: '<think>\nThe TiO band at 7054 Å looks', finishReason: 'length' }));
+  const cut = await runAgent(input({ endpoint: { maxTokens: 16 } }));
+  assert.equal(cut.status, 'no_answer');
+  assert.match(cut.error!, /max-tokens limit/);
   server.setPolicy(() => ({ content: thinkText('Clear TiO bands.') + 'So the answer is YES.' }));
   const fallback = await runAgent(input());
   assert.deepEqual([fallback.status, fallback.answer.verdict, fallback.answer.formatOk], ['answered', 'YES', false]);

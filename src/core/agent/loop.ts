@@ -280,7 +280,8 @@ async function modelLoop(st: RunState, endpoint: EndpointSettings, queue: Forced
       const step = st.addStep({ kind: 'answer', turn, at, durationMs: reply.durationMs, text: a.answerText ?? reply.content });
       st.emit({ type: 'answer', turn, answer, step });
       if (a.verdict) return { status: 'answered', answer };
-      return { status: 'no_answer', error: 'the model stopped without a tool call and without a YES/NO answer', answer };
+      const why = reply.finishReason === 'length' ? 'the reply was cut at the max-tokens limit before a tool call or an answer' : 'the model stopped without a tool call and without a YES/NO answer';
+      return { status: 'no_answer', error: why, answer };
     }
 
     const callStep = st.addStep({ kind: 'tool_call', turn, at, durationMs: reply.durationMs, name: call.name, arguments: call.arguments ?? call.rawArguments, ...(call.error ? { text: call.error } : {}) });
