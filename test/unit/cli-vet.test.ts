@@ -147,3 +147,18 @@ test('Ctrl-C: trajectories in flight end as cancelled traces, exit code 130', as
     await hang.close();
   }
 });
+
+test('--json: one object per spectrum, then a summary object', async () => {
+  const out = tmpOut();
+  const r = await vet([LAMOST, SDSS, '--guide', 'carbon', '--endpoint', server.baseUrl, '--model', 'spec-o3-7b', '--out', out, '--json'], { SPECVET_API_KEY: SECRET });
+  assert.equal(r.code, 0, r.stderr);
+  const objs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(objs.length, 3);
+  const ids = new Set(readTraceFile(out).traces.map((t) => t.id));
+  for (const o of objs.slice(0, 2)) {
+    assert.deepEqual([o.verdict, o.formatOk, o.status, o.turns], ['YES', true, 'answered', 2]);
+    assert.ok(ids.has(o.traceId));
+  }
+  assert.deepEqual(objs[2].summary.verdicts, { YES: 2, NO: 0, none: 0 });
+  assert.deepEqual(objs[2].summary.statuses, { answered: 2 });
+});

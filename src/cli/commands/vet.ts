@@ -40,6 +40,9 @@ spectrum to a JSONL file. Every spectrum of a file is vetted (empty fibres skipp
   --out FILE             traces file to append to (default traces.jsonl)
   --resume               skip spectra that already have a finished trace in --out for this guide
   --quiet                no per-spectrum lines, only the summary
+  --json                 JSON lines instead of text: one object per spectrum as it finishes
+                         ({file, index, spectrumId, verdict, formatOk, status, turns, seconds, traceId}
+                         or {file, index, skipped}), then {summary: {...}}
 
 Exit code 0 when every trajectory ended (whatever the verdicts); 1 for unreadable inputs or an
 endpoint that cannot be used at all; 2 for usage errors; 130 when interrupted.
@@ -65,6 +68,7 @@ const FLAGS = {
   out: { arity: 1 },
   resume: { arity: 0 },
   quiet: { arity: 0 },
+  json: { arity: 0 },
 };
 
 interface Input {
@@ -98,6 +102,7 @@ export const vetCommand: CliCommand = {
     const concurrency = numberFlag(p, 'concurrency', { min: 1, max: 1024, integer: true }) ?? 4;
     const out = flagValue(p, 'out') ?? 'traces.jsonl';
     const quiet = flagSet(p, 'quiet');
+    const json = flagSet(p, 'json');
     const observedFrame = flagSet(p, 'observed-frame');
 
     const done = new Set<string>();
@@ -129,8 +134,8 @@ export const vetCommand: CliCommand = {
     const tally = { spectra: 0, skipped: 0, failedInputs: 0, verdicts: { YES: 0, NO: 0, none: 0 }, statuses: new Map<string, number>() };
     const jobs = expandJobs(inputs, guide, done);
     const live = new Set<AgentRun>();
-    const say = (line: string) => {
-      if (!quiet) process.stdout.write(line + '\n');
+    const say = (line: string, obj: Record<string, unknown>) => {
+      if (!quiet) process.stdout.write((json ? JSON.stringify(obj) : line) + '\n');
     };
     const worker = async () => {
       for (;;) {
@@ -144,7 +149,7 @@ export const vetCommand: CliCommand = {
         }
         if (job.kind === 'skip') {
           tally.skipped++;
-          say(`${label(job.file, job.index)}  skipped: ${job.reason}`);
+          say(`${label(job.file, job.index)}  skipped: ${job.reason}`, { file: job.file, index: job.index ?? null, skipped: job.reason });
           continue;
         }
         if (interrupt.signal.aborted) return;
@@ -164,7 +169,18 @@ export const vetCommand: CliCommand = {
         tally.spectra++;
         tally.statuses.set(trace.status, (tally.statuses.get(trace.status) ?? 0) + 1);
         tally.verdicts[trace.answer.verdict ?? 'none']++;
-        say(resultLine(job.file, trace));
+        say(resultLine(job.file, trace), {
+          file: job.file,
+          index: trace.source.index,
+          spectrumId: trace.source.spectrumId,
+          verdict: trace.answer.verdict,
+          formatOk: trace.answer.formatOk,
+          status: trace.status,
+          ...(trace.error ? { error: trace.error } : {}),
+          turns: trace.turns,
+          seconds: Math.round(trace.totalMs) / 1000,
+          traceId: trace.id,
+        });
       }
     };
     try {
@@ -177,10 +193,15 @@ export const vetCommand: CliCommand = {
     const statuses = [...tally.statuses].map(([s, n]) => `${s} ${n}`).join(', ') || 'none';
     const skipped = tally.skipped ? `, ${tally.skipped} skipped` : '';
     const failed = tally.failedInputs ? `, ${tally.failedInputs} unreadable` : '';
-    process.stdout.write(
-      `${tally.spectra} spectr${tally.spectra === 1 ? 'um' : 'a'} vetted with guide ${guide.id} v${guide.version}${skipped}${failed}: ` +
-        `${tally.verdicts.YES} YES, ${tally.verdicts.NO} NO, ${tally.verdicts.none} without verdict; status ${statuses}; ${secs} s; traces in ${out}\n`,
-    );
+    if (json) {
+      const summary = { spectra: tally.spectra, skipped: tally.skipped, unreadable: tally.failedInputs, guide: { id: guide.id, version: guide.version }, verdicts: tally.verdicts, statuses: Object.fromEntries(tally.statuses), seconds: Number(secs), out };
+      process.stdout.write(JSON.stringify({ summary }) + '\n');
+    } else {
+      process.stdout.write(
+        `${tally.spectra} spectr${tally.spectra === 1 ? 'um' : 'a'} vetted with guide ${guide.id} v${guide.version}${skipped}${failed}: ` +
+          `${tally.verdicts.YES} YES, ${tally.verdicts.NO} NO, ${tally.verdicts.none} without verdict; status ${statuses}; ${secs} s; traces in ${out}\n`,
+      );
+    }
     if (interrupt.signal.aborted) return 130;
     return tally.failedInputs ? 1 : 0;
   },
