@@ -162,3 +162,16 @@ test('--json: one object per spectrum, then a summary object', async () => {
   assert.deepEqual(objs[2].summary.verdicts, { YES: 2, NO: 0, none: 0 });
   assert.deepEqual(objs[2].summary.statuses, { answered: 2 });
 });
+
+test('a folder stands for every spectrum file below it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'specvet-folder-'));
+  fs.mkdirSync(path.join(dir, 'night1'));
+  fs.copyFileSync(LAMOST, path.join(dir, 'night1', path.basename(LAMOST)));
+  fs.copyFileSync(LAMOST_DR10, path.join(dir, path.basename(LAMOST_DR10)));
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a spectrum');
+  const out = path.join(dir, 'out', 'traces.jsonl');
+  const r = await vet([dir, '--guide', 'a-star', '--endpoint', 'scripted', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^2 spectra vetted with guide a-star/m);
+  assert.equal(readTraceFile(out).traces.length, 2);
+});

@@ -1,25 +1,24 @@
 // `specvet vet`: run the Spec-o3 inspection loop over many spectra with a bounded worker pool,
 // append one trace per trajectory to a JSONL file, print one line per spectrum as it finishes.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type OpenAI from 'openai';
 import { apiKeyFromEnv, createEndpointClient, ENDPOINT_DEFAULTS, type EndpointSettings } from '../../core/agent/endpoint';
-import { startAgentRun, redactUrl, type AgentRun } from '../../core/agent/loop';
+import { finishedKeys, parseSpectrumInput, runPool, spectrumJobs, type SpectrumInput } from '../../core/agent/batch';
+import { startAgentRun, redactUrl } from '../../core/agent/loop';
 import { SpecVetError, errorMessage } from '../../core/errors';
-import { loadGuide, type Guide } from '../../core/guides/guide';
-import { readSpectrumFile, MAX_FILE_BYTES } from '../../core/spectrum/open';
-import type { SpectrumFile } from '../../core/spectrum/model';
+import { spectrumFilesIn } from '../../core/guides/compare';
+import { loadGuide } from '../../core/guides/guide';
 import { readTraceFile, TraceWriter } from '../../core/trace/jsonl';
-import type { Trace, TraceStatus } from '../../core/trace/schema';
+import type { Trace } from '../../core/trace/schema';
 import { flagSet, flagValue, numberFlag, parseArgs, type ParsedArgs } from '../args';
 import type { CliCommand } from './index';
 
-const USAGE = `Usage: specvet vet <file[#index]>... [--list FILE] --guide ID|PATH --endpoint URL|scripted --model NAME [options]
+const USAGE = `Usage: specvet vet <file[#index]|folder>... [--list FILE] --guide ID|PATH --endpoint URL|scripted --model NAME [options]
 
 Inspects each spectrum with a Spec-o3 model (think → zoom → answer) and appends one trace per
 spectrum to a JSONL file. Every spectrum of a file is vetted (empty fibres skipped) unless
-'#index' picks one, e.g. coadd.fits#2.
+'#index' picks one, e.g. coadd.fits#2; a folder stands for every .fits/.fit/.fts(.gz) file below it.
 
   --guide ID|PATH        built-in guide (cv, carbon, s-star, m-giant, white-dwarf, o-star, b-star, a-star) or a .guide.md file
   --endpoint URL         OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1 (vLLM); 'scripted' runs the
@@ -71,19 +70,6 @@ const FLAGS = {
   json: { arity: 0 },
 };
 
-interface Input {
-  file: string;
-  index?: number;
-}
-
-type Job =
-  | { kind: 'run'; file: string; sha256: string; sf: SpectrumFile; index: number }
-  | { kind: 'skip'; file: string; index?: number; reason: string }
-  | { kind: 'fail'; file: string; message: string };
-
-/** Statuses after which --resume does not run a spectrum again. */
-const FINISHED: ReadonlySet<TraceStatus> = new Set(['answered', 'no_answer', 'max_turns', 'scripted']);
-
 export const vetCommand: CliCommand = {
   summary: 'inspect spectra with a Spec-o3 model (or the scripted inspector) and write JSONL traces',
   async run(args: string[]): Promise<number> {
@@ -105,11 +91,11 @@ export const vetCommand: CliCommand = {
     const json = flagSet(p, 'json');
     const observedFrame = flagSet(p, 'observed-frame');
 
-    const done = new Set<string>();
+    let done = new Set<string>();
     if (flagSet(p, 'resume') && fs.existsSync(out)) {
       const prior = readTraceFile(out);
       for (const d of prior.damaged) process.stderr.write(`specvet vet: ${out} line ${d.line} skipped: ${d.reason}\n`);
-      for (const t of prior.traces) if (FINISHED.has(t.status)) done.add(resumeKey(t.source.sha256, t.source.index, t.guide.id));
+      done = finishedKeys(prior.traces);
     }
 
     let client: OpenAI | undefined;
@@ -132,59 +118,50 @@ export const vetCommand: CliCommand = {
 
     const started = Date.now();
     const tally = { spectra: 0, skipped: 0, failedInputs: 0, verdicts: { YES: 0, NO: 0, none: 0 }, statuses: new Map<string, number>() };
-    const jobs = expandJobs(inputs, guide, done);
-    const live = new Set<AgentRun>();
+    const jobs = spectrumJobs(inputs, { guideId: guide.id, skipKeys: done });
     const say = (line: string, obj: Record<string, unknown>) => {
       if (!quiet) process.stdout.write((json ? JSON.stringify(obj) : line) + '\n');
     };
-    const worker = async () => {
-      for (;;) {
-        const next = jobs.next();
-        if (next.done) return;
-        const job = next.value;
-        if (job.kind === 'fail') {
-          tally.failedInputs++;
-          process.stderr.write(`specvet vet: ${job.file}: ${job.message}\n`);
-          continue;
-        }
-        if (job.kind === 'skip') {
-          tally.skipped++;
-          say(`${label(job.file, job.index)}  skipped: ${job.reason}`, { file: job.file, index: job.index ?? null, skipped: job.reason });
-          continue;
-        }
-        if (interrupt.signal.aborted) return;
-        let spectrum;
-        try {
-          spectrum = job.sf.get(job.index);
-        } catch (err) {
-          tally.failedInputs++;
-          process.stderr.write(`specvet vet: ${label(job.file, job.index)}: ${errorMessage(err)}\n`);
-          continue;
-        }
-        const run = startAgentRun({ spectrum, source: { file: job.file, sha256: job.sha256 }, guide, endpoint, client, observedFrame, signal: interrupt.signal });
-        live.add(run);
-        const trace = await run.done;
-        live.delete(run);
-        writer.append(trace);
-        tally.spectra++;
-        tally.statuses.set(trace.status, (tally.statuses.get(trace.status) ?? 0) + 1);
-        tally.verdicts[trace.answer.verdict ?? 'none']++;
-        say(resultLine(job.file, trace), {
-          file: job.file,
-          index: trace.source.index,
-          spectrumId: trace.source.spectrumId,
-          verdict: trace.answer.verdict,
-          formatOk: trace.answer.formatOk,
-          status: trace.status,
-          ...(trace.error ? { error: trace.error } : {}),
-          turns: trace.turns,
-          seconds: Math.round(trace.totalMs) / 1000,
-          traceId: trace.id,
-        });
+    const vetOne = async (job: ReturnType<typeof jobs.next>['value']) => {
+      if (!job) return;
+      if (job.kind === 'fail') {
+        tally.failedInputs++;
+        process.stderr.write(`specvet vet: ${label(job.file, job.index)}: ${job.message}\n`);
+        return;
       }
+      if (job.kind === 'skip') {
+        tally.skipped++;
+        say(`${label(job.file, job.index)}  skipped: ${job.reason}`, { file: job.file, index: job.index ?? null, skipped: job.reason });
+        return;
+      }
+      let spectrum;
+      try {
+        spectrum = job.spectrumFile.get(job.index);
+      } catch (err) {
+        tally.failedInputs++;
+        process.stderr.write(`specvet vet: ${label(job.file, job.index)}: ${errorMessage(err)}\n`);
+        return;
+      }
+      const trace = await startAgentRun({ spectrum, source: { file: job.file, sha256: job.sha256 }, guide, endpoint, client, observedFrame, signal: interrupt.signal }).done;
+      writer.append(trace);
+      tally.spectra++;
+      tally.statuses.set(trace.status, (tally.statuses.get(trace.status) ?? 0) + 1);
+      tally.verdicts[trace.answer.verdict ?? 'none']++;
+      say(resultLine(job.file, trace), {
+        file: job.file,
+        index: trace.source.index,
+        spectrumId: trace.source.spectrumId,
+        verdict: trace.answer.verdict,
+        formatOk: trace.answer.formatOk,
+        status: trace.status,
+        ...(trace.error ? { error: trace.error } : {}),
+        turns: trace.turns,
+        seconds: Math.round(trace.totalMs) / 1000,
+        traceId: trace.id,
+      });
     };
     try {
-      await Promise.all(Array.from({ length: concurrency }, worker));
+      await runPool(jobs, concurrency, vetOne, interrupt.signal);
     } finally {
       process.off('SIGINT', onSigint);
       writer.close();
@@ -207,7 +184,7 @@ export const vetCommand: CliCommand = {
   },
 };
 
-function collectInputs(p: ParsedArgs): Input[] {
+function collectInputs(p: ParsedArgs): SpectrumInput[] {
   const raw: string[] = [...p.positionals];
   for (const [listFile] of p.flags.get('list') ?? []) {
     let text: string;
@@ -222,11 +199,17 @@ function collectInputs(p: ParsedArgs): Input[] {
       if (t && !t.startsWith('#')) raw.push(path.isAbsolute(t) ? t : path.join(base, t));
     }
   }
-  if (!raw.length) throw new SpecVetError('usage', 'no spectrum files given (usage: specvet vet <file...> --guide ID --endpoint URL --model NAME)');
-  return raw.map((r) => {
-    const m = /^(.*)#(\d+)$/.exec(r);
-    return m ? { file: m[1], index: Number(m[2]) } : { file: r };
-  });
+  if (!raw.length) throw new SpecVetError('usage', 'no spectrum files given (usage: specvet vet <file|folder...> --guide ID --endpoint URL --model NAME)');
+  // A folder stands for every spectrum file below it.
+  return raw.flatMap((r) => (isDirectory(r) ? spectrumFilesIn(r).map((file) => ({ file })) : [parseSpectrumInput(r)]));
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
@@ -274,58 +257,6 @@ async function preflight(client: OpenAI, s: EndpointSettings): Promise<void> {
     throw new SpecVetError('endpoint', `cannot reach the endpoint (${cause instanceof Error ? cause.message : errorMessage(err)})`, where);
   }
   if (ids.length && !ids.includes(s.model)) throw new SpecVetError('endpoint', `the endpoint does not serve model '${s.model}'; it serves: ${ids.join(', ')}`, where);
-}
-
-/** Opens inputs one at a time as the workers pull (memory stays flat over thousands of files). */
-function* expandJobs(inputs: Input[], guide: Guide, done: Set<string>): Generator<Job> {
-  for (const input of inputs) {
-    let sf: SpectrumFile;
-    let sha256: string;
-    try {
-      const bytes = readBytes(input.file);
-      sha256 = createHash('sha256').update(bytes).digest('hex');
-      sf = readSpectrumFile(bytes, input.file);
-    } catch (err) {
-      yield { kind: 'fail', file: input.file, message: errorMessage(err) };
-      continue;
-    }
-    if (sf.catalog && !sf.spectra.length) {
-      yield { kind: 'skip', file: input.file, reason: 'a redshift catalogue, not a spectrum file' };
-      continue;
-    }
-    let indices: number[];
-    if (input.index !== undefined) {
-      if (input.index >= sf.spectra.length) {
-        yield { kind: 'fail', file: input.file, message: `spectrum #${input.index} does not exist (the file holds ${sf.spectra.length})` };
-        continue;
-      }
-      indices = [input.index];
-    } else {
-      for (const s of sf.spectra) if (s.empty) yield { kind: 'skip', file: input.file, index: s.index, reason: 'empty fibre' };
-      indices = sf.spectra.filter((s) => !s.empty).map((s) => s.index);
-    }
-    for (const index of indices) {
-      if (done.has(resumeKey(sha256, index, guide.id))) yield { kind: 'skip', file: input.file, index, reason: 'already vetted (--resume)' };
-      else yield { kind: 'run', file: input.file, sha256, sf, index };
-    }
-  }
-}
-
-function readBytes(file: string): Uint8Array {
-  try {
-    const st = fs.statSync(file);
-    if (st.isDirectory()) throw new SpecVetError('io', 'is a directory, not a file', file);
-    if (st.size > MAX_FILE_BYTES) throw new SpecVetError('fits-limit', `file of ${st.size} bytes is larger than ${MAX_FILE_BYTES}`, file);
-    return fs.readFileSync(file);
-  } catch (err) {
-    if (err instanceof SpecVetError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new SpecVetError('io', code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? errorMessage(err)})`, file);
-  }
-}
-
-function resumeKey(sha256: string, index: number, guideId: string): string {
-  return `${sha256}#${index}@${guideId}`;
 }
 
 function label(file: string, index?: number): string {
