@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { renderSpectrumImage } from '../../src/core/render/index';
 import { computeLayout, figureSize, prepareData, xTickSpacing } from '../../src/core/render/figure';
 import { autoLocator, autoscale, multipleLocator, ScalarFormatter } from '../../src/core/render/ticker';
+import { shouldSimplify, simplifyPath } from '../../src/core/render/agg';
 import { decodePng } from '../support/image-compare';
 import { repoRoot } from '../support/paths';
 
@@ -122,4 +123,29 @@ test('degenerate inputs draw what matplotlib would instead of throwing', () => {
 test('bad windows and mismatched arrays are clear render errors', () => {
   assert.throws(() => renderSpectrumImage({ wavelength: [1, 2], flux: [1, 2] }, { window: [5, 5] }), /window must be two finite numbers with min < max/);
   assert.throws(() => renderSpectrumImage({ wavelength: [1, 2], flux: [1] }), /differ in length/);
+});
+
+test('Agg path simplification keeps every extreme and collapses collinear runs', () => {
+  // a dense zig-zag in one pixel column followed by a straight run
+  const pts: Array<[number, number]> = [];
+  for (let i = 0; i < 200; i++) pts.push([10 + i * 0.001, i % 2 ? 5 : 50]);
+  for (let i = 0; i < 200; i++) pts.push([11 + i, 50 + i * 0.5]);
+  const out = simplifyPath(pts);
+  assert.ok(out.length < 40, `${out.length} vertices`);
+  const ys = out.map((p) => p[1]);
+  assert.equal(Math.min(...ys), 5);
+  assert.equal(Math.max(...ys), 50 + 199 * 0.5);
+  assert.deepEqual(out[0], pts[0]);
+  assert.deepEqual(out[out.length - 1], pts[pts.length - 1]);
+  assert.ok(!shouldSimplify(127) && shouldSimplify(128));
+});
+
+test('a million-point spectrum renders (simplified like matplotlib, not decimated)', () => {
+  const n = 1_000_000;
+  const w = Float64Array.from({ length: n }, (_, i) => 3600 + (i * 6200) / n);
+  const f = Float32Array.from(w, (x) => 10 + Math.sin(x / 7) * 3);
+  const img = renderSpectrumImage({ wavelength: w, flux: f });
+  assert.equal(img.nPoints, n);
+  assert.ok(img.svg.length < 2_000_000, `scene of ${img.svg.length} bytes`);
+  assert.ok(img.width > 800, 'the ×1.05 width for more than 10 000 points');
 });

@@ -5,6 +5,7 @@
 // (paths against the integer canvas height, text against the float one), with Agg's pixel snapping.
 // The result is an SVG scene with no external references, rasterised elsewhere.
 import { autoLocator, autoMinorLocator, autoscale, formatExp, formatFixed, inView, multipleLocator, removeOverlapping, ScalarFormatter } from './ticker';
+import { shouldSimplify, simplifyPath, snapPath as snap } from './agg';
 import { FONT_SIZE_PT, GlyphDefs, layoutText, placeLine, type TextLayout, type TextSpec } from './text';
 
 export const DPI = 80;
@@ -38,7 +39,9 @@ export function prepareData(wavelength: ArrayLike<number>, flux: ArrayLike<numbe
     if (window && (w < window[0] || w > window[1])) continue;
     idx.push(i);
   }
-  idx.sort((a, b) => Number(wavelength[a]) - Number(wavelength[b]) || a - b);
+  let sorted = true;
+  for (let j = 1; j < idx.length && sorted; j++) sorted = Number(wavelength[idx[j - 1]]) <= Number(wavelength[idx[j]]);
+  if (!sorted) idx.sort((a, b) => Number(wavelength[a]) - Number(wavelength[b]) || a - b);
   const wave = new Float64Array(idx.length);
   const fl = new Float64Array(idx.length);
   idx.forEach((k, j) => {
@@ -325,18 +328,6 @@ function fmt(v: number): string {
   return String(Math.round(v * 1000) / 1000);
 }
 
-/** Agg's PathSnapper for rectilinear paths: vertices to pixel centres (odd widths) or edges. */
-function snap(points: Array<[number, number]>, widthPx: number): Array<[number, number]> {
-  if (points.length > 1024) return points;
-  for (let i = 1; i < points.length; i++) {
-    const [x0, y0] = points[i - 1];
-    const [x1, y1] = points[i];
-    if (Math.abs(x0 - x1) >= 1e-4 && Math.abs(y0 - y1) >= 1e-4) return points;
-  }
-  const s = Math.floor(widthPx + 0.5) % 2 ? 0.5 : 0;
-  return points.map(([x, y]) => [Math.floor(x + 0.5) + s, Math.floor(y + 0.5) + s]);
-}
-
 /** The figure's geometry after tight_layout and the tight crop (display px, y up, before the shift). */
 export interface FigureLayout {
   figureInches: [number, number];
@@ -473,6 +464,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     for (let i = 0; i < n; i++) pts.push([px(d.xd(data.wave[i])), py(d.yd(data.flux[i]))]);
     const f2 = (v: number): number => Math.round(v * 100) / 100; // 1/100 px is far below what AA resolves
     pts = snap(pts, lw);
+    if (shouldSimplify(n)) pts = simplifyPath(pts);
     let dpath = `M${f2(pts[0][0])} ${f2(pts[0][1])}L`;
     for (let i = 1; i < pts.length; i++) dpath += `${f2(pts[i][0])} ${f2(pts[i][1])} `;
     // The 5 % margins keep the line inside the axes; the clip-path (costly in resvg) only when needed.
