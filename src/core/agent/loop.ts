@@ -97,11 +97,16 @@ export function runAgent(input: AgentInput): Promise<Trace> {
 }
 
 export function startAgentRun(input: AgentInput): AgentRun {
+  // The caller's signal is linked by hand, not with AbortSignal.any: a long-lived CLI signal would
+  // otherwise keep a reference to every run it ever joined.
   const controller = new AbortController();
-  const signal = input.signal ? AbortSignal.any([input.signal, controller.signal]) : controller.signal;
+  const outer = input.signal;
+  const onOuterAbort = () => controller.abort();
+  if (outer?.aborted) controller.abort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   const queue: ForcedZoom[] = [...(input.forcedZooms ?? [])];
   const id = input.resumeFrom?.id ?? randomUUID();
-  const done = execute({ ...input, signal }, id, queue);
+  const done = execute({ ...input, signal: controller.signal }, id, queue).finally(() => outer?.removeEventListener('abort', onOuterAbort));
   return {
     id,
     done,
