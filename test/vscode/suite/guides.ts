@@ -1,0 +1,161 @@
+// Extension-host tests of guide authoring and export, in the real VS Code: the language is picked for
+// *.guide.md, diagnostics follow edits, hovers and CodeLenses answer, and the guide commands run the
+// real loop (scripted inspector, offline) on real fixtures and export the result.
+// Registered by the suite runner (index.ts) through `guideCases`.
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+interface Case {
+  name: string;
+  fn: () => Promise<void>;
+  timeoutMs: number;
+}
+
+export const guideCases: Case[] = [];
+const test = (name: string, fn: () => Promise<void>, timeoutMs = 60_000) => guideCases.push({ name: `guides: ${name}`, fn, timeoutMs });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function folder(): string {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  if (!f) throw new Error('the suite needs a workspace folder');
+  return f.uri.fsPath;
+}
+
+async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await get();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 500)}`);
+    await sleep(100);
+    v = await get();
+  }
+  return v;
+}
+
+const GUIDE = `---
+id: test-giant
+version: "1"
+target: M Giant Star
+question: Is this an M giant?
+answers: [YES, NO]
+surveys: [LAMOST, SDSS]
+windows:
+  - range: [7000, 7700]
+    label: TiO 7054 and 7589 Å
+---
+**Key Visual Indicators:**
+- TiO band heads; Hα 6563 weak; Na I 8183/8195 weak in giants.
+`;
+
+function writeGuide(name: string, text: string): vscode.Uri {
+  const file = path.join(folder(), name);
+  fs.writeFileSync(file, text);
+  return vscode.Uri.file(file);
+}
+
+test('a *.guide.md file opens in the specvet-guide language', async () => {
+  const uri = writeGuide('giant.guide.md', GUIDE);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  assert.equal(doc.languageId, 'specvet-guide');
+  await vscode.window.showTextDocument(doc);
+  assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+});
+
+test('diagnostics as you type: a reversed range is an error on its line, fixed by the next edit', async () => {
+  const uri = writeGuide('typing.guide.md', GUIDE);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const editor = await vscode.window.showTextDocument(doc);
+  const line = doc.getText().split('\n').findIndex((l) => l.includes('range: [7000, 7700]'));
+  const col = doc.lineAt(line).text.indexOf('7000');
+  await editor.edit((e) => e.replace(new vscode.Range(line, col, line, col + 4), '7800'));
+  const diags = await until('an error', () => vscode.languages.getDiagnostics(uri), (d) => d.some((x) => x.severity === vscode.DiagnosticSeverity.Error));
+  const err = diags.find((x) => x.severity === vscode.DiagnosticSeverity.Error)!;
+  assert.match(err.message, /reversed/);
+  assert.equal(err.range.start.line, line);
+  assert.equal(err.source, 'specvet guide');
+  await editor.edit((e) => e.replace(new vscode.Range(line, col, line, col + 4), '7000'));
+  await until('no diagnostics', () => vscode.languages.getDiagnostics(uri), (d) => d.length === 0);
+  await editor.edit((e) => e.replace(doc.lineAt(5).range, 'answers: [YES, MAYBE]'));
+  const d2 = await until('answers error', () => vscode.languages.getDiagnostics(uri), (d) => d.length > 0);
+  assert.equal(d2[0].range.start.line, 5);
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+});
+
+test('hover on a line name shows air and vacuum wavelengths', async () => {
+  const uri = writeGuide('hover.guide.md', GUIDE);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const line = doc.getText().split('\n').findIndex((l) => l.includes('Hα 6563'));
+  const pos = new vscode.Position(line, doc.lineAt(line).text.indexOf('Hα') + 1);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, pos);
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
+  assert.match(text, /\| Hα \| 6562\.8 \| 6564\.6 \|/, text);
+});
+
+test('CodeLens: run on the spectrum open beside the guide, on a folder, preview, compare', async () => {
+  const uri = writeGuide('lens.guide.md', GUIDE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  let lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+  const titles = () => lenses.map((l) => l.command?.title ?? '');
+  assert.ok(titles().some((t) => t.includes('Run on folder')), titles().join(' | '));
+  assert.ok(titles().some((t) => t.includes('Preview prompt')));
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(path.join(folder(), 'spec-55862-B6212_sp06-025.fits')), 'specvet.fitsViewer', vscode.ViewColumn.Beside);
+  lenses = await until('a lens for the open spectrum', () => vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri), (l) => l.some((x) => x.command?.title.includes('spec-55862-B6212_sp06-025.fits') ?? false));
+  const run = lenses.find((l) => l.command?.title.includes('spec-55862'))!;
+  assert.equal(run.command!.command, 'specvet.guide.runOnSpectrum');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
+test('Preview prompt: the overview image and the task text with their sizes, in a webview beside the guide', async () => {
+  const uri = writeGuide('preview.guide.md', GUIDE);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const p = await vscode.commands.executeCommand<any>('specvet.guide.previewPrompt', uri, vscode.Uri.file(path.join(folder(), 'spec-55862-B6212_sp06-025.fits')));
+  assert.ok(p, 'the command returned the preview');
+  assert.deepEqual(p.parts.map((x: any) => `${x.role}:${x.kind}`), ['system:text', 'user:image', 'user:text', 'tools:text']);
+  assert.ok(p.totals.imageTokens > 400 && p.requestBytes > p.totals.imageBytes);
+  const tab = await until('the preview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Prompt: test-giant')), (t) => !!t);
+  assert.ok(tab);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
+test('Run guide on a spectrum (scripted inspector): a trace is appended and returned', async () => {
+  const uri = writeGuide('run.guide.md', GUIDE);
+  const traces = path.join(folder(), 'guide-run.jsonl');
+  const r = await vscode.commands.executeCommand<any>('specvet.guide.runOnSpectrum', uri, vscode.Uri.file(path.join(folder(), 'spSpec-52999-1307-323.fit')), { endpoint: 'scripted', tracesFile: traces });
+  assert.equal(r.traces.length, 1);
+  assert.equal(r.traces[0].status, 'scripted');
+  assert.equal(r.traces[0].line, 1);
+  const line = JSON.parse(fs.readFileSync(traces, 'utf8').split('\n')[0]);
+  assert.equal(line.guide.id, 'test-giant');
+  assert.equal(line.steps.filter((s: any) => s.kind === 'tool_result').length, 1);
+});
+
+test('Compare guides (scripted, offline): a comparison report with links to both trace files', async () => {
+  const a = writeGuide('cmp-a.guide.md', GUIDE);
+  const b = writeGuide('cmp-b.guide.md', GUIDE.replace('version: "1"', 'version: "2"'));
+  const out = path.join(folder(), 'cmp-out');
+  const c = await vscode.commands.executeCommand<any>('specvet.guide.compare', a, b, [path.join(folder(), 'spec-55862-B6212_sp06-025.fits')], { endpoint: 'scripted', outDir: out });
+  assert.equal(c.total, 1);
+  assert.equal(c.differences, 0);
+  assert.ok(fs.readFileSync(c.report, 'utf8').includes('a.jsonl:1'));
+});
+
+test('Export for fine-tuning: a scripted skeleton is skipped; once answered and approved it is exported', async () => {
+  const traces = path.join(folder(), 'guide-run.jsonl');
+  const out = path.join(folder(), 'sft-out');
+  let r = await vscode.commands.executeCommand<any>('specvet.exportSft', vscode.Uri.file(traces), undefined, { outDir: out, approvedOnly: false });
+  assert.equal(r.records, 0);
+  assert.match(r.skipped[0].reason, /final answer/);
+  const t = JSON.parse(fs.readFileSync(traces, 'utf8').split('\n')[0]);
+  t.messages.push({ role: 'assistant', content: '<think>\nTiO heads are deep.\n</think>\n<answer>\\boxed{YES}\n</answer>' });
+  t.curation = { status: 'approved' };
+  fs.appendFileSync(traces, JSON.stringify(t) + '\n');
+  r = await vscode.commands.executeCommand<any>('specvet.exportSft', vscode.Uri.file(traces), undefined, { outDir: out, approvedOnly: true });
+  assert.equal(r.records, 1);
+  const records = JSON.parse(fs.readFileSync(path.join(out, 'specvet_sft.json'), 'utf8'));
+  assert.equal(records[0].images.length, 2);
+  assert.ok(records[0].images.every((p: string) => fs.existsSync(path.join(out, p))));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'dataset_info.json'), 'utf8')).specvet_sft.formatting, 'sharegpt');
+});
