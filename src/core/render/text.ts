@@ -66,9 +66,12 @@ export function setText(style: FontStyleKey, s: string): StringMetrics {
     const [ch, entry] = glyphFor(table, raw);
     if (prev !== null) pen += table.kern[prev + ch] ?? 0;
     glyphs.push({ id: ch, entry, pen });
-    xMin = Math.min(xMin, pen + entry[1]);
+    // An empty outline (space) has the control box (0, 0, 0, 0) wherever the pen is: FreeType
+    // translates points, and there are none. So a space pulls the string's xMin to 0.
+    const at = entry[5] ? pen : 0;
+    xMin = Math.min(xMin, at + entry[1]);
     yMin = Math.min(yMin, entry[2]);
-    xMax = Math.max(xMax, pen + entry[3]);
+    xMax = Math.max(xMax, at + entry[3]);
     yMax = Math.max(yMax, entry[4]);
     pen += entry[0];
     prev = ch;
