@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { FitsEditorProvider } from './fitsEditor';
 import { registerGuideLanguage } from './guides';
+import { CurationEditorProvider } from './curation/curationEditor';
 import type { RenderReport, ViewCommand } from '../shared/protocol';
 
 export interface SpecVetApi {
@@ -15,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
   context.subscriptions.push(log);
   const fits = FitsEditorProvider.register(context, log);
   registerGuideLanguage(context, log);
+  CurationEditorProvider.register(context, log);
 
   const view = (id: string, command: ViewCommand) =>
     vscode.commands.registerCommand(id, () => {

@@ -100,7 +100,7 @@ export type ViewCommand =
   | { kind: 'zoomOut' }
   | { kind: 'toggleCheatSheet' };
 
-export type HostToWebviewMessage = FileLoadedMessage | SpectrumMessage | ErrorMessage | ViewCommandMessage | AgentHostToWebviewMessage;
+export type HostToWebviewMessage = FileLoadedMessage | SpectrumMessage | ErrorMessage | ViewCommandMessage | AgentHostToWebviewMessage | CurationHostToWebviewMessage;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -153,7 +153,7 @@ export interface WebviewErrorMessage extends MessageBase {
   message: string;
 }
 
-export type WebviewToHostMessage = ReadyMessage | GetSpectrumRequest | RenderedMessage | WebviewErrorMessage | AgentWebviewToHostMessage;
+export type WebviewToHostMessage = ReadyMessage | GetSpectrumRequest | RenderedMessage | WebviewErrorMessage | AgentWebviewToHostMessage | CurationWebviewToHostMessage;
 
 // =============================================================================================
 // Agent trace view (issue 5): host ↔ trace panel inside the FITS editor (and, later, the curation
@@ -303,3 +303,183 @@ export interface TrajectoryReport {
 }
 
 export type AgentWebviewToHostMessage = AgentPanelReadyMessage | AgentSelectionReply | AgentActionMessage | AgentPanelReportMessage;
+
+// =============================================================================================
+// Trace curation editor (issue 6 §4–5): a .jsonl of traces as a filterable list, one trajectory
+// shown with the agent trace view, and curation edits. The host owns the document (edits, undo,
+// save); the webview only asks. Trajectories travel as the trace view's TrajectoryInfo and
+// TraceViewEvents (one event per step, in step order), plus the step facts editing needs.
+// =============================================================================================
+
+/** One trajectory of the file as the curator's list shows it. */
+export interface CurationTraceSummary {
+  /** Position among the file's lines when opened: stable for the document's life, the key of every request. */
+  entry: number;
+  /** 1-based line in the file as opened. */
+  line: number;
+  id: string;
+  createdAt: string;
+  spectrumId: string;
+  /** The spectrum file's base name. */
+  file: string;
+  survey: string;
+  guideId: string;
+  guideVersion: string;
+  model: string;
+  protocol: string;
+  /** How the trajectory ended (TraceStatus). */
+  status: string;
+  verdict: 'YES' | 'NO' | null;
+  formatOk: boolean;
+  label: 'YES' | 'NO' | null;
+  curation: 'approved' | 'rejected' | 'unreviewed';
+  note: string | null;
+  turns: number;
+  editedAt: string | null;
+  /** Changed since the file was opened or last saved. */
+  modified: boolean;
+}
+
+/** A line that is not a readable trace; it is kept as it is on save. */
+export interface CurationDamagedLine {
+  line: number;
+  reason: string;
+  /** An unterminated last line (an interrupted writer). */
+  truncated: boolean;
+}
+
+/** The whole file as a list; posted on open and after every change (edit, undo, redo, revert, save). */
+export interface CurationDocumentMessage extends MessageBase {
+  type: 'curation.document';
+  fileName: string;
+  /** 'notTraces': a JSONL file that is not SpecVet traces (`reason` says why; offer to reopen as text). */
+  kind: 'traces' | 'empty' | 'notTraces';
+  reason: string | null;
+  traces: CurationTraceSummary[];
+  damaged: CurationDamagedLine[];
+  dirty: boolean;
+}
+
+/** What editing needs to know about one step (the trace view shows it; this addresses it). */
+export interface CurationStepInfo {
+  index: number;
+  kind: 'think' | 'tool_call' | 'tool_result' | 'answer' | 'forced_zoom' | 'error';
+  turn: number;
+  text: string | null;
+  /** For think steps: which block of its turn (0-based), as edits address it. */
+  block: number | null;
+}
+
+/** One trajectory to show and edit; the reply to {@link CurationGetTraceRequest}, and pushed again after each change to it. */
+export interface CurationTraceMessage extends MessageBase {
+  type: 'curation.trace';
+  requestId?: number;
+  entry: number;
+  traceId: string;
+  info: TrajectoryInfo;
+  /** traceToViewEvents(trace): one event per step, in order, then `finished`. */
+  events: TraceViewEvent[];
+  steps: CurationStepInfo[];
+  /** Assistant turns; turns whose assistant message has no think block are listed so one can be added. */
+  turns: number;
+  turnsWithoutThink: number[];
+  /** The final assistant turn's whole text when the trace ends with one, else null. */
+  finalText: string | null;
+  /** The turn a final answer lives in (null when the trace does not end with the model's turn). */
+  finalTurn: number | null;
+  /** Why export-sft would skip this trajectory now (null: it would be exported). */
+  exportSkip: string | null;
+}
+
+/** Reply to {@link CurationEditRequest}. */
+export interface CurationEditResultMessage extends MessageBase {
+  type: 'curation.editResult';
+  requestId: number;
+  ok: boolean;
+  /** What went wrong and where (a SpecVetError message), when not ok. */
+  error: string | null;
+}
+
+/** An action started on the host side (command palette, keybinding) for the active curator. */
+export interface CurationCommandMessage extends MessageBase {
+  type: 'curation.command';
+  command: 'next' | 'previous' | 'approve' | 'reject' | 'focusFilter';
+}
+
+export type CurationHostToWebviewMessage = CurationDocumentMessage | CurationTraceMessage | CurationEditResultMessage | CurationCommandMessage;
+
+/** The curation page is running; `entry` is the trajectory its restored view state shows. */
+export interface CurationReadyMessage extends MessageBase {
+  type: 'curation.ready';
+  entry: number | null;
+}
+
+/** Ask for one trajectory; answered by a {@link CurationTraceMessage} (or a {@link CurationEditResultMessage} with the error). */
+export interface CurationGetTraceRequest extends RequestBase {
+  type: 'curation.getTrace';
+  entry: number;
+}
+
+/** A curation edit as the page asks for it (the host renders forced zooms and stamps the time). */
+export type CurationEditSpec =
+  | { op: 'setThink'; turn: number; block: number; text: string }
+  | { op: 'deleteStep'; step: number }
+  | { op: 'forceZoom'; afterTurn: number; range: [number, number]; label?: string }
+  | { op: 'setFinalAnswer'; text: string }
+  | { op: 'setLabel'; verdict: 'YES' | 'NO' | null }
+  | { op: 'setCuration'; status: 'approved' | 'rejected' | 'unreviewed' }
+  | { op: 'setNote'; note: string };
+
+/** Apply an edit to trajectory `entry` (`traceId` guards against a stale page); answered by {@link CurationEditResultMessage}. */
+export interface CurationEditRequest extends RequestBase {
+  type: 'curation.edit';
+  entry: number;
+  traceId: string;
+  edit: CurationEditSpec;
+}
+
+/** The user chose to open the file as plain text instead. */
+export interface CurationReopenAsTextMessage extends MessageBase {
+  type: 'curation.reopenAsText';
+}
+
+/** The list filters. */
+export interface CurationFilters {
+  verdict: 'any' | 'YES' | 'NO' | 'none';
+  /** 'disagrees': labelled, and the label differs from the verdict. */
+  label: 'any' | 'YES' | 'NO' | 'none' | 'disagrees';
+  status: string;
+  guide: string;
+  curation: 'any' | 'approved' | 'rejected' | 'unreviewed';
+  text: string;
+}
+
+/** What the curation page shows, posted after every settled update: for tests and status. */
+export interface CurationViewReport {
+  kind: 'loading' | 'traces' | 'empty' | 'notTraces';
+  fileName: string;
+  total: number;
+  /** Entries shown by the current filters, in list order. */
+  visible: number[];
+  selected: number | null;
+  /** The trajectory shown on the right and its selected step. */
+  shownTraceId: string | null;
+  selectedStep: number | null;
+  filters: CurationFilters;
+  dirty: boolean;
+  /** What is being edited ('think 3', 'answer', 'note', 'zoom'), or null. */
+  editing: string | null;
+  /** The last error shown to the user. */
+  error: string | null;
+  damagedLines: number[];
+  /** The shared trace view's own report for the shown trajectory. */
+  trace: TrajectoryReport | null;
+}
+
+/** Posted after every settled update of the curation page. */
+export interface CurationReportMessage extends MessageBase {
+  type: 'curation.report';
+  report: CurationViewReport;
+}
+
+export type CurationWebviewToHostMessage = CurationReadyMessage | CurationGetTraceRequest | CurationEditRequest | CurationReopenAsTextMessage | CurationReportMessage;
