@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { answerText, startVllmServer, thinkText, toolCallText } from '../../support/vllm-server';
 
 interface Case {
   name: string;
@@ -16,6 +17,18 @@ interface Case {
 export const guideCases: Case[] = [];
 const test = (name: string, fn: () => Promise<void>, timeoutMs = 60_000) => guideCases.push({ name: `guides: ${name}`, fn, timeoutMs });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Asks the runner for a screenshot of the workbench (no-op when no runner listens): evidence for docs/guide-authoring.md. */
+async function screenshot(name: string, settleMs = 600): Promise<void> {
+  const dir = process.env.SPECVET_SCREENSHOT_DIR;
+  if (!dir) return;
+  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar').then(undefined, () => undefined);
+  await sleep(settleMs);
+  const req = path.join(dir, `${name}.request`);
+  fs.writeFileSync(req, '');
+  const deadline = Date.now() + 10_000;
+  while (fs.existsSync(req) && Date.now() < deadline) await sleep(100);
+}
 
 function folder(): string {
   const f = vscode.workspace.workspaceFolders?.[0];
@@ -75,12 +88,21 @@ test('diagnostics as you type: a reversed range is an error on its line, fixed b
   assert.match(err.message, /reversed/);
   assert.equal(err.range.start.line, line);
   assert.equal(err.source, 'specvet guide');
-  await editor.edit((e) => e.replace(new vscode.Range(line, col, line, col + 4), '7000'));
+  editor.selection = new vscode.Selection(line, col, line, col);
+  await vscode.commands.executeCommand('workbench.actions.view.problems');
+  await vscode.window.showTextDocument(doc);
+  await vscode.commands.executeCommand('editor.action.showHover');
+  await screenshot('vscode-guide-diagnostics');
+  await vscode.window.activeTextEditor!.edit((e) => e.replace(new vscode.Range(line, col, line, col + 4), '7000'));
   await until('no diagnostics', () => vscode.languages.getDiagnostics(uri), (d) => d.length === 0);
-  await editor.edit((e) => e.replace(doc.lineAt(5).range, 'answers: [YES, MAYBE]'));
+  const active = vscode.window.activeTextEditor!;
+  await active.edit((e) => e.replace(doc.lineAt(5).range, 'answers: [YES, MAYBE]'));
   const d2 = await until('answers error', () => vscode.languages.getDiagnostics(uri), (d) => d.length > 0);
   assert.equal(d2[0].range.start.line, 5);
-  await vscode.commands.executeCommand('workbench.action.files.revert');
+  await active.edit((e) => e.replace(new vscode.Range(0, 0, doc.lineCount, 0), GUIDE));
+  await doc.save();
+  await until('no diagnostics after restoring', () => vscode.languages.getDiagnostics(uri), (d) => d.length === 0);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 });
 
 test('hover on a line name shows air and vacuum wavelengths', async () => {
@@ -92,6 +114,10 @@ test('hover on a line name shows air and vacuum wavelengths', async () => {
   const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, pos);
   const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : (c as vscode.MarkdownString).value))).join('\n');
   assert.match(text, /\| Hα \| 6562\.8 \| 6564\.6 \|/, text);
+  const editor = vscode.window.activeTextEditor!;
+  editor.selection = new vscode.Selection(pos, pos);
+  await vscode.commands.executeCommand('editor.action.showHover');
+  await screenshot('vscode-guide-hover');
 });
 
 test('CodeLens: run on the spectrum open beside the guide, on a folder, preview, compare', async () => {
@@ -117,6 +143,8 @@ test('Preview prompt: the overview image and the task text with their sizes, in 
   assert.ok(p.totals.imageTokens > 400 && p.requestBytes > p.totals.imageBytes);
   const tab = await until('the preview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith('Prompt: test-giant')), (t) => !!t);
   assert.ok(tab);
+  await vscode.commands.executeCommand('workbench.action.closePanel');
+  await screenshot('vscode-guide-preview', 6000);
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 });
 
@@ -132,15 +160,36 @@ test('Run guide on a spectrum (scripted inspector): a trace is appended and retu
   assert.equal(line.steps.filter((s: any) => s.kind === 'tool_result').length, 1);
 });
 
-test('Compare guides (scripted, offline): a comparison report with links to both trace files', async () => {
-  const a = writeGuide('cmp-a.guide.md', GUIDE);
-  const b = writeGuide('cmp-b.guide.md', GUIDE.replace('version: "1"', 'version: "2"'));
-  const out = path.join(folder(), 'cmp-out');
-  const c = await vscode.commands.executeCommand<any>('specvet.guide.compare', a, b, [path.join(folder(), 'spec-55862-B6212_sp06-025.fits')], { endpoint: 'scripted', outDir: out });
-  assert.equal(c.total, 1);
-  assert.equal(c.differences, 0);
-  assert.ok(fs.readFileSync(c.report, 'utf8').includes('a.jsonl:1'));
-});
+test('Compare guides against a vLLM-like endpoint: verdicts differ where the edited guide changes the answer; report with links', async () => {
+  // The test model answers NO when the task text carries the edited guide's "(STRICT)" marker, YES otherwise.
+  const server = await startVllmServer({
+    policy: ({ turn, request }) => {
+      if (turn === 0) return { content: thinkText('Check the TiO band heads first.') + toolCallText([7000, 7700], 'TiO 7054 and 7589 Å') };
+      const strict = JSON.stringify(request.body.messages[1].content).includes('(STRICT)');
+      return { content: thinkText(strict ? 'The stricter guide asks for both heads; one is weak.' : 'Both band heads are present.') + answerText(strict ? 'NO' : 'YES') };
+    },
+  });
+  try {
+    const a = writeGuide('cmp-a.guide.md', GUIDE);
+    const b = writeGuide('cmp-b.guide.md', GUIDE.replace('version: "1"', 'version: "2"').replace('**Key Visual Indicators:**', '**Key Visual Indicators:** (STRICT)'));
+    const out = path.join(folder(), 'cmp-out');
+    const spectra = ['spec-55862-B6212_sp06-025.fits', 'spSpec-52999-1307-323.fit', 'sdss_dr18_0358-51818-0504.fits'].map((f) => path.join(folder(), f));
+    const c = await vscode.commands.executeCommand<any>('specvet.guide.compare', a, b, spectra, { endpoint: { baseUrl: server.baseUrl, model: 'spec-o3-7b' }, outDir: out });
+    assert.equal(c.total, 3);
+    assert.equal(c.differences, 3);
+    assert.deepEqual([c.a.verdicts.YES, c.b.verdicts.NO], [3, 3]);
+    const report = fs.readFileSync(c.report, 'utf8');
+    assert.match(report, /3 of 3 spectra differ/);
+    assert.match(report, /\[a\.jsonl:\d\]/);
+    assert.match(report, /\[b\.jsonl:\d\]/);
+    await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(c.report));
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+  await screenshot('vscode-guide-compare', 6000);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  } finally {
+    await server.close();
+  }
+}, 120_000);
 
 test('Export for fine-tuning: a scripted skeleton is skipped; once answered and approved it is exported', async () => {
   const traces = path.join(folder(), 'guide-run.jsonl');
