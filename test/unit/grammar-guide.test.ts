@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as oniguruma from 'vscode-oniguruma';
 import { INITIAL, Registry, parseRawGrammar, type IGrammar, type StateStack } from 'vscode-textmate';
 import { LINE_GROUPS } from '../../src/shared/lines';
+import { validateGuide } from '../../src/core/guides/guide';
 import { repoRoot } from '../support/paths';
 
 const GRAMMAR = path.join(repoRoot, 'syntaxes/guide.tmLanguage.json');
@@ -214,4 +215,50 @@ test('with VS Code\'s Markdown grammar embedded: emphasis and lists scoped by Ma
   assert.ok(hasScope(l[18], 'Hα 6563', 'markup.inline.raw.string.markdown'));
   assert.ok(!hasScope(l[18], 'Hα 6563', 'support.constant.line.balmer.specvet-guide'), 'no line names inside inline code');
   assert.ok(hasScope(l[1], 'id', 'entity.name.tag.frontmatter-key.specvet-guide'), 'our front matter wins over Markdown\'s');
+});
+
+/** A snippet body with every placeholder at its default and variables set (as VS Code inserts it before typing). */
+function expandSnippet(body: string[], vars: Record<string, string>): string {
+  let text = body.join('\n');
+  for (let i = 0; i < 10; i++) {
+    const before = text;
+    text = text
+      .replace(/\$\{([A-Z_]+)\/[^}]*\/\}/g, (_, v: string) => vars[v] ?? '')
+      .replace(/\$\{\d+:([^${}]*)\}/g, '$1')
+      .replace(/\$\{(\d+)\}/g, '')
+      .replace(/\$\d+/g, '');
+    if (text === before) break;
+  }
+  return text;
+}
+
+test('snippets: the new-guide template is a valid guide as inserted, and a new window slots into it', () => {
+  const snippets = JSON.parse(fs.readFileSync(path.join(repoRoot, 'syntaxes/guide.snippets.json'), 'utf8'));
+  const guideText = expandSnippet(snippets['New guide'].body, { TM_FILENAME_BASE: 'my-class' });
+  const v = validateGuide(guideText, 'my-class.guide.md');
+  assert.deepEqual(v.diagnostics, [], guideText);
+  assert.equal(v.guide!.id, 'my-class');
+  const windowText = expandSnippet(snippets['New diagnostic window'].body, {}).split('\n').map((l) => `  ${l}`).join('\n');
+  const withWindow = guideText.replace('windows:\n', `windows:\n${windowText}\n`);
+  const w = validateGuide(withWindow);
+  assert.deepEqual(w.diagnostics, []);
+  assert.deepEqual(w.guide!.windows.map((x) => x.range), [[6500, 6630], [4650, 4800]]);
+  const item = expandSnippet(snippets['New diagnostic indicator'].body, {});
+  const lines = tokenize(plain, item)[0];
+  assert.ok(hasScope(lines, '6563', 'meta.wavelength.specvet-guide'), 'the indicator snippet writes a wavelength the grammar recognises');
+});
+
+test('language configuration: valid JSON, comment tokens, and its regular expressions compile', () => {
+  const conf = JSON.parse(fs.readFileSync(path.join(repoRoot, 'syntaxes/guide.language-configuration.json'), 'utf8'));
+  assert.deepEqual(conf.comments.blockComment, ['<!--', '-->']);
+  const word = new RegExp(conf.wordPattern, 'u');
+  assert.equal(word.exec('Hα')?.[0], 'Hα');
+  assert.equal(word.exec('C₂')?.[0], 'C₂');
+  new RegExp(conf.folding.markers.start);
+  new RegExp(conf.folding.markers.end);
+  for (const r of conf.onEnterRules) new RegExp(r.beforeText);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const lang = pkg.contributes.languages.find((l: { id: string }) => l.id === 'specvet-guide');
+  assert.deepEqual(lang.extensions, ['.guide.md']);
+  for (const p of [lang.configuration, ...pkg.contributes.grammars.filter((g: { language: string }) => g.language === 'specvet-guide').map((g: { path: string }) => g.path)]) assert.ok(fs.existsSync(path.join(repoRoot, p)), p);
 });
