@@ -203,6 +203,15 @@ test('429 with Retry-After: the client waits at least that long before the next 
   assert.ok(requests[1].receivedAt - requests[0].receivedAt >= 1000, `waited ${requests[1].receivedAt - requests[0].receivedAt} ms`);
 });
 
+test('a Retry-After longer than the accepted wait ends the run at once with a clear error', async () => {
+  server.setPolicy(() => ({ status: 503, retryAfterSeconds: 3600 }));
+  const t0 = Date.now();
+  const trace = await runAgent(input({ endpoint: { maxRetryWaitMs: 5000 } }));
+  assert.equal(trace.status, 'error');
+  assert.match(trace.error!, /HTTP 503.*retry after 3600 s, beyond the 5 s limit/);
+  assert.ok(Date.now() - t0 < 4000);
+});
+
 test('a stream cut mid-way is retried from the start of the turn; with no retries left it is an error', async () => {
   const answer = zoomThenAnswer({ windows: [], verdict: 'YES' });
   server.setPolicy(faultFirst(1, { content: thinkText('a long thought that will be cut off somewhere in the middle'), cutAfterChunks: 2 }, answer));
