@@ -3,14 +3,13 @@
 // spectrum by spectrum so a guide author sees where the verdicts differ, with a link (file:line and
 // trace id) to each side's trace.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type OpenAI from 'openai';
 import { createEndpointClient, type EndpointSettings } from '../agent/endpoint';
 import { startAgentRun } from '../agent/loop';
 import { SpecVetError, errorMessage } from '../errors';
-import { readSpectrumFile } from '../spectrum/open';
+import { parseSpectrumInput, runPool, spectrumJobs } from '../agent/batch';
 import type { SpectrumFile } from '../spectrum/model';
 import { readTraceFile, TraceWriter } from '../trace/jsonl';
 import type { Trace, TraceStatus } from '../trace/schema';
@@ -28,24 +27,15 @@ export interface TargetProblem {
   message: string;
 }
 
-/** Every non-empty spectrum of the given files (catalogues and unreadable files reported, not thrown). */
+/** Every non-empty spectrum of the given files (`file#3` picks one); catalogues, empty fibres and unreadable files are reported, not thrown. */
 export function collectSpectra(files: string[]): { targets: SpectrumTarget[]; problems: TargetProblem[] } {
   const targets: SpectrumTarget[] = [];
   const problems: TargetProblem[] = [];
-  for (const file of files) {
-    try {
-      const bytes = fs.readFileSync(file);
-      const sha256 = createHash('sha256').update(bytes).digest('hex');
-      const sf = readSpectrumFile(bytes, file);
-      if (sf.catalog && !sf.spectra.length) {
-        problems.push({ file, message: 'a redshift catalogue, not a spectrum file' });
-        continue;
-      }
-      for (const s of sf.spectra) if (!s.empty) targets.push({ file, index: s.index, sha256, spectrumFile: sf });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      problems.push({ file, message: code === 'ENOENT' ? 'file not found' : errorMessage(err) });
-    }
+  for (const job of spectrumJobs(files.map(parseSpectrumInput), { guideId: '' })) {
+    if (job.kind === 'run') targets.push({ file: job.file, index: job.index, sha256: job.sha256, spectrumFile: job.spectrumFile });
+    else if (job.kind === 'skip') {
+      if (job.reason !== 'empty fibre') problems.push({ file: job.file, message: job.reason });
+    } else problems.push({ file: job.file, message: job.message });
   }
   return { targets, problems };
 }
@@ -197,29 +187,25 @@ export async function runGuideComparison(o: RunComparisonOptions): Promise<Guide
   const ids = { a: new Set<string>(), b: new Set<string>() };
   const client: OpenAI | undefined = o.endpoint === 'scripted' ? undefined : createEndpointClient(o.endpoint);
   const jobs = o.targets.flatMap((t) => (['a', 'b'] as const).map((side) => ({ t, side })));
-  let next = 0;
   let done = 0;
   const spectra = new Map<string, ReturnType<SpectrumFile['get']>>();
-  const worker = async () => {
-    while (next < jobs.length && !o.signal?.aborted) {
-      const { t, side } = jobs[next++];
-      const key = `${t.sha256}#${t.index}`;
-      let spectrum = spectra.get(key);
-      if (!spectrum) {
-        spectrum = t.spectrumFile.get(t.index);
-        spectra.set(key, spectrum);
-      }
-      const run = startAgentRun({ spectrum, source: { file: t.file, sha256: t.sha256 }, guide: o[side].guide, endpoint: o.endpoint, client, observedFrame: o.observedFrame, signal: o.signal });
-      const trace = await run.done;
-      writers[side].append(trace);
-      ids[side].add(trace.id);
-      // Both sides of this spectrum done: its arrays are no longer needed.
-      if (side === 'b') spectra.delete(key);
-      o.onProgress?.(++done, jobs.length, trace, side);
+  const work = async ({ t, side }: (typeof jobs)[number]) => {
+    const key = `${t.sha256}#${t.index}`;
+    let spectrum = spectra.get(key);
+    if (!spectrum) {
+      spectrum = t.spectrumFile.get(t.index);
+      spectra.set(key, spectrum);
     }
+    const run = startAgentRun({ spectrum, source: { file: t.file, sha256: t.sha256 }, guide: o[side].guide, endpoint: o.endpoint, client, observedFrame: o.observedFrame, signal: o.signal });
+    const trace = await run.done;
+    writers[side].append(trace);
+    ids[side].add(trace.id);
+    // Both sides of this spectrum done: its arrays are no longer needed.
+    if (side === 'b') spectra.delete(key);
+    o.onProgress?.(++done, jobs.length, trace, side);
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 4, jobs.length || 1)) }, worker));
+    await runPool(jobs.values(), Math.min(o.concurrency ?? 4, jobs.length || 1), work, o.signal);
   } finally {
     writers.a.close();
     writers.b.close();
