@@ -2,7 +2,7 @@
 // verdicts paired per spectrum with file:line links to both traces; a guide against its git HEAD.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -97,4 +97,29 @@ test('scripted comparison (offline): no verdicts on either side, so no differenc
   assert.equal(c.differences, 0);
   assert.equal(c.rows[0].a!.status, 'scripted');
   await assert.rejects(runGuideComparison({ a: { guide: loadGuide('cv'), label: 'x', tracesFile: path.join(dir, 'same.jsonl') }, b: { guide: loadGuide('cv'), label: 'y', tracesFile: path.join(dir, 'same.jsonl') }, targets, endpoint: 'scripted' }), /different trace files/);
+});
+
+test('CLI: specvet compare-guides — a guide file against its git HEAD on an endpoint, built-ins offline, usage errors', async () => {
+  const cli = path.join(repoRoot, 'dist/cli.js');
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [cli, 'compare-guides', ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+  server.setPolicy(({ turn }) => (turn === 0 ? { content: thinkText('Zoom.') + toolCallText([6500, 6630], 'Hα') } : { content: thinkText('Done.') + answerText('NO') }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'specvet-compare-cli-'));
+  const head = await run([path.join(repoRoot, 'guides/cv.guide.md'), 'HEAD', fixture('spec-55862-B6212_sp06-025.fits'), '--endpoint', server.baseUrl, '--model', 'spec-o3-7b', '--out', dir, '--json']);
+  assert.equal(head.code, 0, head.stderr);
+  const c = JSON.parse(head.stdout);
+  assert.deepEqual([c.total, c.differences, c.a.label, c.b.label], [1, 0, 'working copy', 'git HEAD']);
+  assert.ok(fs.existsSync(path.join(dir, 'comparison.md')));
+
+  const offline = await run(['m-giant', 'carbon', path.join(repoRoot, 'test/fixtures/spectra'), '--endpoint', 'scripted', '--out', path.join(dir, 'offline')]);
+  assert.equal(offline.code, 1, 'the redrock catalogue in the folder is reported');
+  assert.match(offline.stderr, /redrock-test\.fits: a redshift catalogue/);
+  assert.match(offline.stdout, /0 of \d+ spectra differ/);
+
+  assert.equal((await run(['m-giant'])).code, 2);
+  const headOfBuiltin = await run(['cv', 'HEAD', fixture('spec-55862-B6212_sp06-025.fits'), '--endpoint', 'scripted']);
+  assert.equal(headOfBuiltin.code, 2);
+  assert.match(headOfBuiltin.stderr, /give guide A as a path/);
 });

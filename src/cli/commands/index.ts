@@ -15,3 +15,5 @@ import { exportSftCommand } from './export-sft';
 commands['export-sft'] = exportSftCommand;
 import { vetCommand } from './vet';
 commands['vet'] = vetCommand;
+import { compareGuidesCommand } from './compare-guides';
+commands['compare-guides'] = compareGuidesCommand;

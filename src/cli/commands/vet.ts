@@ -47,22 +47,27 @@ Exit code 0 when every trajectory ended (whatever the verdicts); 1 for unreadabl
 endpoint that cannot be used at all; 2 for usage errors; 130 when interrupted.
 `;
 
-const FLAGS = {
-  guide: { arity: 1 },
+/** The flags that say which endpoint to use and how (shared with compare-guides). */
+export const ENDPOINT_FLAGS = {
   endpoint: { arity: 1 },
   model: { arity: 1 },
-  list: { arity: 1, repeat: true },
   'api-key-env': { arity: 1 },
   header: { arity: 1, repeat: true },
   protocol: { arity: 1 },
   'max-turns': { arity: 1 },
-  concurrency: { arity: 1 },
   temperature: { arity: 1 },
   'top-p': { arity: 1 },
   'max-tokens': { arity: 1 },
   timeout: { arity: 1 },
   retries: { arity: 1 },
   'no-stream': { arity: 0 },
+};
+
+const FLAGS = {
+  ...ENDPOINT_FLAGS,
+  guide: { arity: 1 },
+  list: { arity: 1, repeat: true },
+  concurrency: { arity: 1 },
   'observed-frame': { arity: 0 },
   out: { arity: 1 },
   resume: { arity: 0 },
@@ -212,7 +217,7 @@ function isDirectory(p: string): boolean {
   }
 }
 
-function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
+export function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
   if (!/^https?:\/\//i.test(baseUrl)) throw new SpecVetError('usage', `--endpoint must be an http(s) URL or 'scripted', got '${baseUrl}'`);
   const model = flagValue(p, 'model');
   if (!model) throw new SpecVetError('usage', 'missing --model NAME (the served model name, e.g. spec-o3-7b)');
@@ -242,7 +247,7 @@ function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
 }
 
 /** Fails fast on a wrong key, an unreachable server or a model it does not serve, before any spectrum is spent. */
-async function preflight(client: OpenAI, s: EndpointSettings): Promise<void> {
+export async function preflight(client: OpenAI, s: EndpointSettings): Promise<void> {
   const where = redactUrl(s.baseUrl);
   let ids: string[];
   try {
