@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { initialMessages } from '../../src/core/agent/prompt';
 import { loadGuide, validateGuide } from '../../src/core/guides/guide';
-import { findLineNames, lineNameAt, lineNameHoverMarkdown } from '../../src/core/guides/line-names';
+import { findLineNames, lineNameAt, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../src/core/guides/line-names';
+import { lintWindowLabels } from '../../src/core/guides/lint';
 import { buildPromptPreview, qwenImageTokens } from '../../src/core/guides/preview';
 import { renderOverview } from '../../src/core/render/tool';
 import { openSpectrumFile } from '../../src/core/spectrum/open';
@@ -119,4 +120,38 @@ test('prompt preview on a real LAMOST spectrum: the exact first messages, the im
   assert.ok(p.parts[2].text!.includes('**M Giant Star**'));
   assert.ok(p.requestBytes > img.bytes * 4 / 3, 'the body carries the base64 image');
   assert.equal(p.totals.tokens, p.totals.textTokens + p.totals.imageTokens);
+});
+
+test('label checks: every built-in guide is clean; a label naming a line outside its window is a warning on that word', () => {
+  for (const id of ['cv', 'carbon', 's-star', 'm-giant', 'white-dwarf', 'o-star', 'b-star', 'a-star']) {
+    const g = loadGuide(id);
+    assert.deepEqual(lintWindowLabels(g.text, g.windows), [], id);
+  }
+  // H-beta's window with an Hα label, and a band-head wavelength typo.
+  const text = CV.replace('label: H-beta 4861 Å', 'label: H-alpha 6563 Å').replace('label: He I 5876 Å', 'label: He I 5876 and 6876 Å');
+  const g = validateGuide(text).guide!;
+  const w = lintWindowLabels(text, g.windows);
+  assert.equal(w.length, 2, JSON.stringify(w));
+  const lines = text.split('\n');
+  assert.match(w[0].message, /window 2: the label names H-alpha 6563 \(Hα 6562\.8 Å\), outside the window \[4800, 4920\] Å/);
+  assert.equal(lines[w[0].range.line].slice(w[0].range.col, w[0].range.endCol), 'H-alpha 6563');
+  assert.match(w[1].message, /window 4: the label mentions 6876 Å, outside the window \[5800, 5950\]/);
+  assert.equal(lines[w[1].range.line].slice(w[1].range.col, w[1].range.endCol), '6876');
+  assert.ok(w.every((d) => d.severity === 'warning'));
+  // Flow-style windows: nothing reliable to point at, no false warnings.
+  const flow = CV.replace(/windows:\n(?:  .*\n)+/, 'windows: [{range: [6500, 6630], label: H-beta}]\n');
+  const fg = validateGuide(flow).guide!;
+  assert.deepEqual(lintWindowLabels(flow, fg.windows), []);
+});
+
+test('hover on a wavelength: both media and the features near it; nm converted; other numbers ignored', () => {
+  const line = 'the band head at 4737 Å and 656.3 nm, version 1, R 1800';
+  const w = wavelengthAt(line, line.indexOf('4737') + 2)!;
+  assert.equal(w.angstrom, 4737);
+  assert.match(wavelengthHoverMarkdown(w), /C₂ 4737 \(C₂ Swan\) \| 4737\.0 \| 4738\.3/);
+  const nm = wavelengthAt(line, line.indexOf('656.3') + 1)!;
+  assert.equal(nm.angstrom, 6563);
+  assert.match(wavelengthHoverMarkdown(nm), /Hα \(Balmer\)/);
+  assert.equal(wavelengthAt(line, line.indexOf('1800')), null, 'not an optical wavelength');
+  assert.equal(wavelengthAt(line, line.indexOf('version')), null);
 });

@@ -3,7 +3,7 @@
 // (syntaxes/guide.tmLanguage.json, repository "line-names"), so what is coloured as a line name is
 // exactly what can be hovered.
 import grammar from '../../../syntaxes/guide.tmLanguage.json';
-import { LINE_GROUPS, airToVacuum, type LineGroup, type LineGroupId, type LineMarker } from '../../shared/lines';
+import { LINE_GROUPS, airToVacuum, vacuumToAir, type LineGroup, type LineGroupId, type LineMarker } from '../../shared/lines';
 
 export interface LineNameMatch {
   /** Column range of the name on its line (UTF-16 code units, end exclusive). */
@@ -107,4 +107,40 @@ export function lineNameHoverMarkdown(m: LineNameMatch): string {
   });
   const frame = m.group.observedFrame ? 'Observed frame (night sky / telluric: not redshifted).' : 'Rest frame; the zoom tool reads windows in the rest frame when the redshift is known.';
   return [`**${m.text}** — ${m.group.name}`, '', '| feature | air Å | vacuum Å |', '|---|---:|---:|', ...rows, '', `${frame} LAMOST, SDSS and DESI wavelengths are in vacuum.`].join('\n');
+}
+
+export interface WavelengthMention {
+  start: number;
+  end: number;
+  /** In Å (a value written in nm is converted). */
+  angstrom: number;
+  text: string;
+}
+
+/** An optical wavelength written at a column ("6563", "6563 Å", "656.3 nm"), or null. */
+export function wavelengthAt(line: string, col: number): WavelengthMention | null {
+  for (const m of line.matchAll(/(?<![\w.])(\d{3,5}(?:\.\d+)?)(?:\s?(Å|A|nm)(?![\w]))?/g)) {
+    const start = m.index!;
+    const end = start + m[0].length;
+    if (col < start || col > end) continue;
+    const v = Number(m[1]) * (m[2] === 'nm' ? 10 : 1);
+    if (v < 3000 || v > 11000) return null;
+    return { start, end, angstrom: v, text: m[0] };
+  }
+  return null;
+}
+
+/** Markdown for a hover on a wavelength: both media, and the markers within 15 Å of it. */
+export function wavelengthHoverMarkdown(w: WavelengthMention): string {
+  const f = (x: number) => x.toFixed(1);
+  const near = LINE_GROUPS.flatMap((g) => g.lines.filter((l) => Math.abs(l.air - w.angstrom) <= 15 || (l.airEnd !== undefined && w.angstrom >= l.air && w.angstrom <= l.airEnd)).map((l) => ({ l, g })));
+  near.sort((a, b) => Math.abs(a.l.air - w.angstrom) - Math.abs(b.l.air - w.angstrom));
+  const rows = near.map(({ l, g }) => {
+    const mw = markerWavelengths(l);
+    return `| ${l.label} (${g.name}) | ${mw.air} | ${mw.vacuum} |`;
+  });
+  return [
+    `**${f(w.angstrom)} Å** — as air: ${f(airToVacuum(w.angstrom))} Å in vacuum; as vacuum: ${f(vacuumToAir(w.angstrom))} Å in air`,
+    ...(rows.length ? ['', 'Nearby features:', '', '| feature | air Å | vacuum Å |', '|---|---:|---:|', ...rows] : ['', 'No catalogued line or band head within 15 Å.']),
+  ].join('\n');
 }

@@ -2,6 +2,7 @@
 // reports them, so the Problems view and the squiggles say exactly what the loop would reject.
 import * as vscode from 'vscode';
 import { validateGuide, type GuideDiagnostic } from '../../core/guides/guide';
+import { lintWindowLabels } from '../../core/guides/lint';
 
 export const GUIDE_LANGUAGE_ID = 'specvet-guide';
 const DEBOUNCE_MS = 250;
@@ -29,8 +30,10 @@ export function registerGuideDiagnostics(context: vscode.ExtensionContext): vsco
   const timers = new Map<string, NodeJS.Timeout>();
   const update = (doc: vscode.TextDocument) => {
     if (!isGuideDocument(doc)) return;
-    const v = validateGuide(doc.getText(), doc.uri.fsPath || doc.uri.toString());
-    collection.set(doc.uri, v.diagnostics.map(toVscodeDiagnostic));
+    const text = doc.getText();
+    const v = validateGuide(text, doc.uri.fsPath || doc.uri.toString());
+    const lint = v.guide ? lintWindowLabels(text, v.guide.windows) : [];
+    collection.set(doc.uri, [...v.diagnostics, ...lint].map(toVscodeDiagnostic));
   };
   const schedule = (doc: vscode.TextDocument) => {
     if (!isGuideDocument(doc)) return;

@@ -3,7 +3,7 @@
 // the front matter and sections, and the guide commands. One call from extension.ts registers it all.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { lineNameAt, lineNameHoverMarkdown } from '../../core/guides/line-names';
+import { lineNameAt, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../core/guides/line-names';
 import { registerGuideCommands, openSpectrumUris } from './commands';
 import { GUIDE_LANGUAGE_ID, registerGuideDiagnostics } from './diagnostics';
 import { guideFoldingRanges } from './folding';
@@ -26,8 +26,10 @@ export function registerGuideLanguage(context: vscode.ExtensionContext, log: vsc
 function provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | null {
   const line = doc.lineAt(pos.line).text;
   const m = lineNameAt(line, pos.character);
-  if (!m) return null;
-  return new vscode.Hover(new vscode.MarkdownString(lineNameHoverMarkdown(m)), new vscode.Range(pos.line, m.start, pos.line, m.end));
+  if (m) return new vscode.Hover(new vscode.MarkdownString(lineNameHoverMarkdown(m)), new vscode.Range(pos.line, m.start, pos.line, m.end));
+  const w = wavelengthAt(line, pos.character);
+  if (w) return new vscode.Hover(new vscode.MarkdownString(wavelengthHoverMarkdown(w)), new vscode.Range(pos.line, w.start, pos.line, w.end));
+  return null;
 }
 
 /** Lenses on the first line: run on each spectrum open beside the guide, run on a folder, preview, compare with HEAD. */
