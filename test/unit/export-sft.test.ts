@@ -91,6 +91,7 @@ test('hermes trajectory (real LAMOST spectrum, vLLM-like server): export round t
   const report = exportSft([{ trace, file: 'traces.jsonl', line: 1 }], { outDir: dir });
   assert.equal(report.records, 1);
   assert.deepEqual(report.skipped, []);
+  assert.deepEqual(report.warnings, [], 'a well-formed model trajectory has nothing to warn about');
   const [record] = readRecords(dir);
   assert.deepEqual(record.conversations.map((t) => t.from), ['system', 'human', 'gpt', 'human', 'gpt', 'human', 'gpt']);
   assert.equal(record.conversations[0].value, 'You are a helpful assistant.');
@@ -178,6 +179,9 @@ test('scripted skeletons: skipped until a curator writes the answer; approved-on
   assert.deepEqual(all.exported.map((e) => e.line), [2, 3]);
   assert.deepEqual(all.skipped.map((s) => [s.line, s.reason]), [[4, 'rejected by the curator (bad zooms)']]);
   assert.equal(all.images.written, guide.windows.length + 1, 'identical images are stored once');
+  // The scripted zoom turns carry no reasoning: exported, with a warning the curator can act on.
+  const warn = all.warnings.find((w) => w.line === 2)!;
+  assert.match(warn.message, new RegExp(`assistant turns ${Array.from({ length: guide.windows.length }, (_, i) => i + 1).join(', ')} have no <think> reasoning`));
 
   const approved = exportSft(inputs, { outDir: path.join(dir, 'approved'), approvedOnly: true });
   assert.deepEqual(approved.exported.map((e) => e.traceId), [curated.id]);

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { writeFileAtomic } from '../atomic-write';
 import { SpecVetError, errorMessage } from '../errors';
 import { ZOOM_TOOL_DEFINITION } from '../agent/loop';
-import { extractAnswer, formatTextToolCall } from '../agent/parse';
+import { extractAnswer, extractThinks, formatTextToolCall } from '../agent/parse';
 import { hermesToolResponse, nativeToolResponse, pngDataUrl } from '../agent/prompt';
 import type { ContentPart, ChatMessage, Trace } from '../trace/schema';
 
@@ -190,7 +190,7 @@ function checkedText(text: string, at: string): string {
   return text;
 }
 
-/** Why a trace cannot be exported, or null when it can. The sample is built when it can. */
+/** The sample of a trace with warnings about its quality as training data, or why it cannot be exported. */
 export function buildSample(trace: Trace, opts: { approvedOnly?: boolean } = {}): { sample: SftSample; warnings: string[] } | { skip: string } {
   const curation = trace.curation?.status ?? 'unreviewed';
   if (curation === 'rejected') return { skip: `rejected by the curator${trace.curation?.note ? ` (${trace.curation.note})` : ''}` };
@@ -212,7 +212,12 @@ export function buildSample(trace: Trace, opts: { approvedOnly?: boolean } = {})
   if (!a.formatOk) return { skip: `the final answer is not in the trained format: ${a.formatErrors.join('; ')}` };
   const warnings: string[] = [];
   if (trace.label && trace.label.verdict !== a.verdict) warnings.push(`the final answer ${a.verdict} differs from the label ${trace.label.verdict}`);
-  const turns = messages.filter((m) => m.role === 'assistant').length;
+  const assistant = messages.filter((m): m is Extract<TrainingMessage, { role: 'assistant' }> => m.role === 'assistant');
+  const noThink = assistant.map((m, i) => (extractThinks(m.content).length ? 0 : i + 1)).filter((n) => n > 0);
+  if (noThink.length) warnings.push(`assistant turn${noThink.length > 1 ? 's' : ''} ${noThink.join(', ')} ha${noThink.length > 1 ? 've' : 's'} no <think> reasoning (the model would learn to act without it)`);
+  const badCalls = assistant.slice(0, -1).map((m, i) => ((m.content.match(/<tool_call>/g) ?? []).length === 1 ? 0 : i + 1)).filter((n) => n > 0);
+  if (badCalls.length) warnings.push(`assistant turn${badCalls.length > 1 ? 's' : ''} ${badCalls.join(', ')} should hold exactly one <tool_call>`);
+  const turns = assistant.length;
   if (turns > trace.endpoint.maxTurns) warnings.push(`${turns} assistant turns, more than the limit of ${trace.endpoint.maxTurns}`);
   try {
     return { sample: sampleFromConversation(messages, `trace ${trace.id}`), warnings };
