@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { FitsEditorProvider } from './fitsEditor';
 import { registerGuideLanguage } from './guides';
+import { activateAgent } from './agent';
 import { CurationEditorProvider } from './curation/curationEditor';
 import type { RenderReport, ViewCommand } from '../shared/protocol';
 
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
   context.subscriptions.push(log);
   const fits = FitsEditorProvider.register(context, log);
   registerGuideLanguage(context, log);
+  activateAgent(context, fits, log);
   CurationEditorProvider.register(context, log);
 
   const view = (id: string, command: ViewCommand) =>

@@ -6,6 +6,7 @@ import { readSpectrumFile } from '../core/spectrum/open';
 import type { SpectrumFile } from '../core/spectrum/model';
 import { SpecVetError, errorMessage } from '../core/errors';
 import type {
+  AgentWebviewToHostMessage,
   ErrorMessage,
   HostToWebviewMessage,
   RenderReport,
@@ -50,7 +51,17 @@ export class FitsDocument implements vscode.CustomDocument {
   }
 }
 
+/** An agent message from a FITS editor's webview (the trace panel); src/extension/agent handles it. */
+export interface AgentWebviewMessageEvent {
+  doc: FitsDocument;
+  panel: vscode.WebviewPanel;
+  msg: AgentWebviewToHostMessage;
+}
+
 export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<FitsDocument> {
+  private readonly agentMessages = new vscode.EventEmitter<AgentWebviewMessageEvent>();
+  /** Messages of the trace panel (type `agent.*`), routed to the agent run manager. */
+  readonly onAgentMessage = this.agentMessages.event;
   /** What each open editor's webview last reported, newest last (test hook and status). */
   private readonly reports = new Map<string, RenderReport>();
   private lastReportKey: string | null = null;
@@ -98,6 +109,7 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     };
     const sub = webview.onDidReceiveMessage((msg: WebviewToHostMessage) => {
       try {
+        if (msg.type.startsWith('agent.')) return this.agentMessages.fire({ doc, panel, msg: msg as AgentWebviewToHostMessage });
         this.handleMessage(doc, msg, post);
       } catch (err) {
         this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
@@ -144,6 +156,18 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     const msg = spectrumMessage(doc.file, doc.fileName, index, requestId);
     if (msg.type === 'error') this.log.appendLine(`[fits] ${doc.fileName} spectrum ${index}: ${msg.message}`);
     return msg;
+  }
+
+  /** The FITS editor commands act on: the active one, else a visible one. */
+  activeEditor(): { doc: FitsDocument; panel: vscode.WebviewPanel } | null {
+    const all = [...this.panels];
+    return all.find((p) => p.panel.active) ?? all.find((p) => p.panel.visible) ?? null;
+  }
+
+  /** Every open editor panel showing `uri` (a document can be open in several). */
+  panelsFor(uri: vscode.Uri): vscode.WebviewPanel[] {
+    const key = uri.toString();
+    return [...this.panels].filter((p) => p.doc.uri.toString() === key).map((p) => p.panel);
   }
 
   /** What the webview of `uri` (or the most recently reporting one) last showed. */

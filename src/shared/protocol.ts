@@ -300,6 +300,8 @@ export interface TrajectoryReport {
   turns: number | null;
   errors: string[];
   running: boolean;
+  /** Elements in rendered model text that could act (img, script, iframe, on* handlers): must stay 0. */
+  unsafeElements: number;
 }
 
 export type AgentWebviewToHostMessage = AgentPanelReadyMessage | AgentSelectionReply | AgentActionMessage | AgentPanelReportMessage;

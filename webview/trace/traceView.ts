@@ -58,7 +58,7 @@ class Trajectory {
     this.footer = el('div', { class: 'sv-trace-foot' });
     this.root = el('section', { class: 'sv-trajectory', 'data-id': info.id, hidden: '' }, [this.header, this.list, this.footer]);
     this.tab = el('button', { class: 'sv-trace-tab', role: 'tab', 'data-id': info.id, type: 'button' }, [], { click: () => view.select(info.id) });
-    this.report = { id: info.id, title: info.title, items: [], thinkTexts: [], images: [], verdict: null, formatOk: null, status: null, turns: null, errors: [], running: true };
+    this.report = { id: info.id, title: info.title, items: [], thinkTexts: [], images: [], verdict: null, formatOk: null, status: null, turns: null, errors: [], running: true, unsafeElements: 0 };
     this.setInfo(info);
     this.footer.append(el('span', { class: 'sv-trace-running' }, ['Running…']));
   }
@@ -235,7 +235,10 @@ class Trajectory {
 
   /** Items as the report lists them, with a trailing 'streaming' while a turn is being generated. */
   snapshot(): TrajectoryReport {
-    return { ...this.report, items: this.streaming ? [...this.report.items, 'streaming'] : [...this.report.items], thinkTexts: [...this.report.thinkTexts], images: [...this.report.images], errors: [...this.report.errors] };
+    const unsafe = Array.from(this.list.querySelectorAll('.sv-md *')).filter(
+      (e) => /^(IMG|SCRIPT|IFRAME|OBJECT|EMBED|STYLE|FORM|SVG)$/i.test(e.tagName) || Array.from(e.attributes).some((a) => /^on/i.test(a.name) || /^\s*javascript:/i.test(a.value)),
+    ).length;
+    return { ...this.report, unsafeElements: unsafe, items: this.streaming ? [...this.report.items, 'streaming'] : [...this.report.items], thinkTexts: [...this.report.thinkTexts], images: [...this.report.images], errors: [...this.report.errors] };
   }
 }
 

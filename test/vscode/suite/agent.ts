@@ -1,0 +1,284 @@
+// Extension-host tests of the agent in the FITS editor, in the real VS Code: the real loop against
+// the vLLM-like servers the node:test side started on 127.0.0.1 (URLs in SPECVET_TEST_VLLM_*), the
+// trace panel's own reports of what it shows, the output channel, secret storage, saved traces.
+// Registered by the suite runner (index.ts) through `agentCases`.
+import * as vscode from 'vscode';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TracePanelReport, TrajectoryReport } from '../../../src/shared/protocol';
+import { repoRoot } from '../../support/paths';
+
+interface Case {
+  name: string;
+  fn: () => Promise<void>;
+  timeoutMs: number;
+}
+
+export const agentCases: Case[] = [];
+const test = (name: string, fn: () => Promise<void>, timeoutMs = 90_000) => agentCases.push({ name: `agent: ${name}`, fn, timeoutMs });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const env = (k: string) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set: the runner starts the vLLM-like servers (test/vscode/agent-servers.ts)`);
+  return v;
+};
+
+const LAMOST = 'spec-55862-B6212_sp06-025.fits';
+
+interface HostTrajectory { id: string; title: string; running: boolean; status: string | null; verdict: string | null; error: string | null; savedTo: string | null; steps: string[] }
+
+function workspaceFile(name: string): vscode.Uri {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  if (!f) throw new Error('the suite needs a workspace folder');
+  return vscode.Uri.joinPath(f.uri, name);
+}
+
+async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await get();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 1500)}`);
+    await sleep(100);
+    v = await get();
+  }
+  return v;
+}
+
+const panel = async (): Promise<TracePanelReport | null> => (await vscode.commands.executeCommand<TracePanelReport | null>('specvet._test.agent.report', workspaceFile(LAMOST).toString())) ?? null;
+const hostTrajectories = async () => (await vscode.commands.executeCommand<HostTrajectory[]>('specvet._test.agent.trajectories')) ?? [];
+const logLines = async () => (await vscode.commands.executeCommand<string[]>('specvet._test.agent.log')) ?? [];
+const notifications = async () => (await vscode.commands.executeCommand<Array<{ kind: string; text: string }>>('specvet._test.agent.notifications')) ?? [];
+
+async function useEndpoint(url: string, model = 'spec-o3-7b'): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  await cfg.update('endpoint.url', url, vscode.ConfigurationTarget.Global);
+  await cfg.update('endpoint.model', model, vscode.ConfigurationTarget.Global);
+}
+
+/** Open the LAMOST fixture in the viewer and wait for the trace panel to report. */
+async function openSpectrum(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await vscode.commands.executeCommand('vscode.openWith', workspaceFile(LAMOST), 'specvet.fitsViewer');
+  await until('the FITS editor to plot', () => vscode.commands.executeCommand<{ view: string } | null>('specvet._test.lastRender', workspaceFile(LAMOST).toString()), (r) => r?.view === 'plot');
+  await until('the trace panel to report', panel, (r) => r !== null);
+}
+
+async function runGuide(guide = 'carbon'): Promise<string> {
+  const id = await vscode.commands.executeCommand<string | undefined>('specvet.agent.run', guide);
+  assert.ok(id, 'the run started');
+  return id;
+}
+
+const trajectory = (r: TracePanelReport | null, id: string): TrajectoryReport | undefined => r?.trajectories.find((t) => t.id === id);
+
+async function finished(id: string, timeoutMs = 60_000): Promise<TrajectoryReport> {
+  const r = await until(`trajectory ${id} to finish in the panel`, panel, (x) => !!trajectory(x, id) && !trajectory(x, id)!.running, timeoutMs);
+  return trajectory(r, id)!;
+}
+
+/** Ask the runner for a screenshot of the workbench; copies it to docs/images/ for the README. */
+async function screenshot(name: string): Promise<void> {
+  const dir = process.env.SPECVET_SCREENSHOT_DIR;
+  if (!dir) return;
+  await sleep(800);
+  const req = path.join(dir, `${name}.request`);
+  fs.writeFileSync(req, '');
+  const png = path.join(dir, `${name}.png`);
+  await until(`screenshot ${name}`, () => !fs.existsSync(req) && fs.existsSync(png), (x) => x, 15_000);
+  await sleep(200);
+  const out = path.join(repoRoot, 'docs/images');
+  fs.mkdirSync(out, { recursive: true });
+  fs.copyFileSync(png, path.join(out, `${name}.png`));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test('run against the vLLM-like server: think blocks and images appear in the panel in order, YES badge', async () => {
+  await useEndpoint(env('SPECVET_TEST_VLLM_GOOD'));
+  await openSpectrum();
+  const seenStreaming: boolean[] = [];
+  const id = await runGuide('carbon');
+  // While it runs, the panel shows streamed text (a 'streaming' item) before the turn completes.
+  const t0 = Date.now();
+  while (Date.now() - t0 < 20_000) {
+    const t = trajectory(await panel(), id);
+    if (t) seenStreaming.push(t.items.includes('streaming'));
+    if (t && !t.running) break;
+    await sleep(30);
+  }
+  const t = await finished(id);
+  assert.ok(seenStreaming.some(Boolean), 'streamed text was on screen while the model generated');
+  assert.deepEqual(t.items, ['think', 'tool_call', 'image', 'think', 'tool_call', 'image', 'think', 'answer']);
+  assert.equal(t.verdict, 'YES');
+  assert.equal(t.formatOk, true);
+  assert.equal(t.status, 'answered');
+  assert.equal(t.turns, 3);
+  assert.equal(t.images.length, 2);
+  assert.deepEqual(t.images.map((i) => i.window), [[6500, 6600], [5100, 5250]]);
+  assert.ok(t.images.every((i) => i.width > 300 && i.height > 200), `images decoded in the webview: ${JSON.stringify(t.images)}`);
+  assert.match(t.thinkTexts[0], /look more closely at \[6500,6600\]/);
+  const host = (await hostTrajectories()).find((x) => x.id === id)!;
+  assert.deepEqual(host.steps, ['think', 'tool_call', 'tool_result', 'think', 'tool_call', 'tool_result', 'think', 'answer']);
+  // The output channel logged the requests.
+  const log = await logLines();
+  assert.ok(log.some((l) => l.includes('/chat/completions') && l.includes('turn 3')), 'requests logged');
+});
+
+test('screenshots of the editor with a finished trace, dark and light themes (docs/images)', async () => {
+  const cfg = vscode.workspace.getConfiguration('workbench');
+  await cfg.update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+  await sleep(1500);
+  await screenshot('vetting-editor-dark');
+  await cfg.update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);
+  await sleep(1500);
+  await screenshot('vetting-editor-light');
+  await cfg.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+});
+
+test('rerun keeps the old trajectory beside the new one', async () => {
+  const before = (await panel())!.trajectories.length;
+  assert.ok(before >= 1, 'a trajectory from the previous test is shown');
+  const id = await vscode.commands.executeCommand<string>('specvet.agent.rerun');
+  assert.ok(id);
+  await finished(id);
+  const r = (await panel())!;
+  assert.equal(r.trajectories.length, before + 1, 'the old trajectory is kept');
+  assert.equal(r.selected, id, 'the new one is selected');
+  assert.ok(r.trajectories.every((t) => t.verdict === 'YES'));
+});
+
+test('save trace appends to the traces file; open trace shows it again with the same items', async () => {
+  const r0 = (await panel())!;
+  const sel = trajectory(r0, r0.selected!)!;
+  const file = await vscode.commands.executeCommand<string>('specvet.agent.saveTrace');
+  assert.ok(file && fs.existsSync(file), `saved: ${file}`);
+  assert.match(file, /\.specvet[\\/]traces[\\/]traces\.jsonl$/);
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const last = JSON.parse(lines[lines.length - 1]);
+  assert.equal(last.schema, 'specvet.trace/1');
+  assert.equal(last.id, sel.id);
+  assert.equal(last.answer.verdict, 'YES');
+  const openedId = await vscode.commands.executeCommand<string>('specvet.agent.openTrace', file, lines.length - 1);
+  assert.ok(openedId);
+  const t = await until('the opened trace in the panel', panel, (x) => !!trajectory(x, openedId) && !trajectory(x, openedId)!.running);
+  const opened = trajectory(t, openedId)!;
+  assert.deepEqual(opened.items, sel.items);
+  assert.deepEqual(opened.images, sel.images);
+  assert.deepEqual(opened.thinkTexts, sel.thinkTexts);
+  assert.equal(opened.verdict, 'YES');
+});
+
+test('stop mid-run ends the trajectory as cancelled', async () => {
+  await useEndpoint(env('SPECVET_TEST_VLLM_SLOW'));
+  const id = await runGuide('m-giant');
+  await until('streamed text to arrive', panel, (x) => !!trajectory(x, id)?.items.includes('streaming'));
+  const n = await vscode.commands.executeCommand<number>('specvet.agent.stop');
+  assert.ok(n >= 1);
+  const t = await finished(id, 15_000);
+  assert.equal(t.status, 'cancelled');
+  assert.equal(t.verdict, 'no answer');
+  const host = (await hostTrajectories()).find((x) => x.id === id)!;
+  assert.equal(host.status, 'cancelled');
+});
+
+test('force zoom mid-run is recorded as a forced_zoom step with its image, then the model continues', async () => {
+  await useEndpoint(env('SPECVET_TEST_VLLM_SLOW'));
+  const id = await runGuide('m-giant');
+  await until('the first turn to stream', panel, (x) => !!trajectory(x, id)?.items.includes('streaming'));
+  assert.equal(await vscode.commands.executeCommand('specvet.agent.forceZoom', '6540-6590'), true);
+  const t = await finished(id, 60_000);
+  const forcedAt = t.items.indexOf('forced_image');
+  assert.ok(forcedAt > 0, `a forced image is shown: ${t.items}`);
+  assert.ok(t.items.slice(forcedAt + 1).includes('think'), 'the model continued after the forced zoom');
+  const img = t.images.find((i) => i.forced)!;
+  assert.deepEqual(img.window, [6540, 6590]);
+  const host = (await hostTrajectories()).find((x) => x.id === id)!;
+  assert.ok(host.steps.includes('forced_zoom'));
+  assert.equal(t.status, 'answered');
+});
+
+test('force zoom after the end continues the same trajectory from the plot view', async () => {
+  await useEndpoint(env('SPECVET_TEST_VLLM_GOOD'));
+  const id = await runGuide('carbon');
+  await finished(id);
+  await vscode.commands.executeCommand('specvet.zoomTo', '6000-6200');
+  await until('the plot to zoom', () => vscode.commands.executeCommand<{ xRange: [number, number] | null } | null>('specvet._test.lastRender', workspaceFile(LAMOST).toString()), (r) => !!r?.xRange && Math.abs(r.xRange[0] - 6000) < 1e-6);
+  assert.equal(await vscode.commands.executeCommand('specvet.agent.forceZoom'), true);
+  const t = await until('the resumed trajectory to finish', panel, (x) => {
+    const tr = trajectory(x, id);
+    return !!tr && !tr.running && tr.items.includes('forced_image');
+  }, 60_000);
+  const tr = trajectory(t, id)!;
+  const forced = tr.images.find((i) => i.forced)!;
+  // The plot shows observed wavelengths; the tool reads rest-frame ones when z is known.
+  assert.ok(Math.abs(forced.window![0] - 6000) < 10 && Math.abs(forced.window![1] - 6200) < 10, `window from the plot view: ${forced.window}`);
+});
+
+test('endpoint down: a clear error in the panel, a notification, and the status bar says unreachable', async () => {
+  await openSpectrum();
+  await useEndpoint(env('SPECVET_TEST_VLLM_DEAD'));
+  const id = await runGuide('carbon');
+  const t = await finished(id, 60_000);
+  assert.equal(t.status, 'error');
+  assert.ok(t.errors.some((e) => /cannot reach the endpoint/i.test(e)), `error says why: ${t.errors}`);
+  const n = await until('a notification', notifications, (x) => x.some((m) => m.kind === 'error' && /cannot reach/i.test(m.text)));
+  assert.ok(n.some((m) => /endpoint\.url|Select Endpoint/.test(m.text)), 'the message says what to do');
+  const st = await vscode.commands.executeCommand<{ text: string; tooltip: string; endpoint: { ok: boolean | null } }>('specvet._test.agent.status', true);
+  assert.equal(st.endpoint.ok, false);
+  assert.match(st.tooltip, /unreachable/);
+});
+
+test('bad API key: 401 becomes a clear message; the key never reaches logs, settings or traces', async () => {
+  await openSpectrum();
+  const url = env('SPECVET_TEST_VLLM_KEYED');
+  await useEndpoint(url);
+  const wrong = 'sk-wrong-secret-0451-zz';
+  await vscode.commands.executeCommand('specvet.agent.setApiKey', wrong);
+  const id = await runGuide('carbon');
+  const t = await finished(id);
+  assert.equal(t.status, 'error');
+  assert.ok(t.errors.some((e) => /rejected the API key \(HTTP 401/.test(e)), `clear 401 message: ${t.errors}`);
+  await until('a notification', notifications, (x) => x.some((m) => /rejected the API key/.test(m.text) && /Set API Key/.test(m.text)));
+  // The right key works.
+  const right = env('SPECVET_TEST_VLLM_KEY');
+  await vscode.commands.executeCommand('specvet.agent.setApiKey', right);
+  const ok = await finished(await runGuide('carbon'));
+  assert.equal(ok.status, 'answered');
+  const st = await vscode.commands.executeCommand<{ endpoint: { ok: boolean | null } }>('specvet._test.agent.status', true);
+  assert.equal(st.endpoint.ok, true);
+  const file = await vscode.commands.executeCommand<string>('specvet.agent.saveTrace');
+  // No secret anywhere a person or a file could see it.
+  const log = (await logLines()).join('\n');
+  for (const secret of [wrong, right]) {
+    assert.ok(!log.includes(secret), 'no key in the output channel');
+    assert.ok(!fs.readFileSync(file, 'utf8').includes(secret), 'no key in the traces file');
+    assert.ok(!JSON.stringify(vscode.workspace.getConfiguration('specvet')).includes(secret), 'no key in settings');
+    assert.ok(!JSON.stringify(await notifications()).includes(secret), 'no key in notifications');
+  }
+  assert.ok(log.includes('API key for') && log.includes('stored'), 'the log says a key was stored, not which');
+  await vscode.commands.executeCommand('specvet.agent.setApiKey', '');
+});
+
+test('an XSS payload in model text is rendered inert in the real webview', async () => {
+  await openSpectrum();
+  await useEndpoint(env('SPECVET_TEST_VLLM_XSS'));
+  const id = await runGuide('carbon');
+  const t = await finished(id);
+  assert.equal(t.unsafeElements, 0, 'no img/script/iframe/handler element created from model text');
+  assert.ok(t.thinkTexts[0].includes('<img src=x onerror="alert(1)">'), `payload visible as text: ${t.thinkTexts[0]}`);
+  assert.ok(t.thinkTexts[0].includes('<script>alert(2)</script>'));
+});
+
+test('odd settings values fall back to their defaults with a warning', async () => {
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  await cfg.update('agent.maxTurns', -3, vscode.ConfigurationTarget.Global);
+  await cfg.update('sampling.temperature', 'hot', vscode.ConfigurationTarget.Global);
+  const st = await vscode.commands.executeCommand<{ settings: { maxTurns: number; temperature: number } }>('specvet._test.agent.status', true);
+  assert.equal(st.settings.maxTurns, 8);
+  assert.equal(st.settings.temperature, 0);
+  await until('a settings warning', notifications, (x) => x.some((m) => m.kind === 'warning' && /specvet\.agent\.maxTurns: -3 is outside/.test(m.text) && /sampling\.temperature/.test(m.text)));
+  await cfg.update('agent.maxTurns', undefined, vscode.ConfigurationTarget.Global);
+  await cfg.update('sampling.temperature', undefined, vscode.ConfigurationTarget.Global);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
