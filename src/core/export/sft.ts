@@ -315,33 +315,32 @@ export function exportSft(inputs: SftInput[], opts: SftExportOptions): SftExport
   }
 
   const ref = (i: SftInput): SftTraceRef => ({ traceId: i.trace.id, ...(i.file !== undefined ? { file: i.file } : {}), ...(i.line !== undefined ? { line: i.line } : {}) });
-  const built: Array<{ input: SftInput; sample: SftSample }> = [];
-  for (const inp of latest.values()) {
-    const r = buildSample(inp.trace, { approvedOnly: opts.approvedOnly });
-    if ('skip' in r) report.skipped.push({ ...ref(inp), reason: r.skip });
-    else {
-      built.push({ input: inp, sample: r.sample });
-      for (const w of r.warnings) report.warnings.push({ ...ref(inp), message: w });
-    }
-  }
-  if (!built.length) return report;
-
   const infoFile = path.join(outDir, 'dataset_info.json');
-  const registry = readRegistry(infoFile);
-  try {
-    fs.mkdirSync(path.join(outDir, 'images'), { recursive: true });
-  } catch (err) {
-    throw new SpecVetError('io', `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, outDir);
-  }
-
+  let registry: Record<string, unknown> | null = null;
   const records: SftRecord[] = [];
   const seen = new Set<string>();
-  for (const { input, sample } of built) {
-    const paths = sample.images.map((png) => {
+  // One trace at a time: its images are written and dropped before the next is converted.
+  for (const inp of latest.values()) {
+    const r = buildSample(inp.trace, { approvedOnly: opts.approvedOnly });
+    if ('skip' in r) {
+      report.skipped.push({ ...ref(inp), reason: r.skip });
+      continue;
+    }
+    for (const w of r.warnings) report.warnings.push({ ...ref(inp), message: w });
+    if (!registry) {
+      // First exportable trace: check the registry before writing anything, then create the folders.
+      registry = readRegistry(infoFile);
+      try {
+        fs.mkdirSync(path.join(outDir, 'images'), { recursive: true });
+      } catch (err) {
+        throw new SpecVetError('io', `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, outDir);
+      }
+    }
+    const paths = r.sample.images.map((png) => {
       const rel = `images/${createHash('sha256').update(png).digest('hex').slice(0, 32)}.png`;
-      const abs = path.join(outDir, rel);
       if (!seen.has(rel)) {
         seen.add(rel);
+        const abs = path.join(outDir, rel);
         if (sameBytes(abs, png)) report.images.reused++;
         else {
           writeFileAtomic(abs, png);
@@ -350,9 +349,10 @@ export function exportSft(inputs: SftInput[], opts: SftExportOptions): SftExport
       }
       return rel;
     });
-    records.push({ conversations: sample.conversations, images: paths, ...(withTools ? { tools: SFT_TOOLS_JSON } : {}) });
-    report.exported.push({ ...ref(input), turns: sample.conversations.filter((t) => t.from === 'gpt').length, images: paths.length });
+    records.push({ conversations: r.sample.conversations, images: paths, ...(withTools ? { tools: SFT_TOOLS_JSON } : {}) });
+    report.exported.push({ ...ref(inp), turns: r.sample.conversations.filter((t) => t.from === 'gpt').length, images: paths.length });
   }
+  if (!registry) return report;
 
   const fileName = `${name}.json`;
   const datasetFile = path.join(outDir, fileName);
