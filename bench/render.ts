@@ -154,12 +154,13 @@ function timeMatplotlib(): { zoom: number[]; overview: number[]; version: string
 
 function main(): void {
   const views = manifest.reduce((n, e) => n + e.renders.length, 0);
-  console.log(`renderer: ${views} reference views × ${ROUNDS} rounds (after a warm-up round), manifest arrays`);
+  const load = os.loadavg()[0];
+  console.log(`renderer: ${views} reference views × ${ROUNDS} rounds (after a warm-up round), manifest arrays; load average ${load.toFixed(1)} on ${os.cpus().length} CPUs${load > os.cpus().length ? ' (busy machine: medians inflated, the best times show the unloaded cost)' : ''}`);
   const ours = timeOurs();
   const zoomMs = median(ours.zoom);
   const overviewMs = median(ours.overview);
-  console.log(`zoom median ${zoomMs.toFixed(1)} ms (target ≤ 10 ms) ${verdict(zoomMs <= 10)}  [scene ${median(ours.zoomSvg).toFixed(1)} ms + raster/PNG]`);
-  console.log(`overview median ${overviewMs.toFixed(1)} ms (target ≤ 25 ms) ${verdict(overviewMs <= 25)}  [scene ${median(ours.overviewSvg).toFixed(1)} ms + raster/PNG]`);
+  console.log(`zoom median ${zoomMs.toFixed(1)} ms (target ≤ 10 ms) ${verdict(zoomMs <= 10)}  [best ${Math.min(...ours.zoom).toFixed(1)} ms; scene ${median(ours.zoomSvg).toFixed(1)} ms + raster/PNG]`);
+  console.log(`overview median ${overviewMs.toFixed(1)} ms (target ≤ 25 ms) ${verdict(overviewMs <= 25)}  [best ${Math.min(...ours.overview).toFixed(1)} ms; scene ${median(ours.overviewSvg).toFixed(1)} ms + raster/PNG]`);
   console.log(`PNG bytes: zoom median ${Math.round(median(ours.zoomBytes) / 1024)} KiB, overview median ${Math.round(median(ours.overviewBytes) / 1024)} KiB`);
   const tool = timeTool();
   console.log(`zoom tool from FITS spectra (rest frame, validation, render): median ${median(tool).toFixed(1)} ms`);

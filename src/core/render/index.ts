@@ -4,7 +4,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import { SpecVetError, errorMessage } from '../errors';
 import { buildFigure, prepareData } from './figure';
-import { encodeRgbPng } from './png';
+import { encodeRgbaPng } from './png';
 
 export interface RenderInput {
   wavelength: ArrayLike<number>;
@@ -50,7 +50,7 @@ export function renderSpectrumImage(input: RenderInput, opts: RenderOptions = {}
     // Text is already outlines: no font database needed, nothing depends on installed fonts.
     const r = new Resvg(scene.svg, { font: { loadSystemFonts: false }, shapeRendering: 2, background: '#ffffff' });
     const pixmap = r.render();
-    png = encodeRgbPng(pixmap.pixels, pixmap.width, pixmap.height);
+    png = encodeRgbaPng(pixmap.pixels, pixmap.width, pixmap.height);
   } catch (err) {
     throw new SpecVetError('render', `rasterising the ${scene.width}×${scene.height} figure failed: ${errorMessage(err)}`);
   }
