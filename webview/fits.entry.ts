@@ -81,6 +81,7 @@ let firstPaintDone = false;
 let nextRequestId = 1;
 let latestRequest = 0;
 let errorShown: ErrorMessage | null = null;
+const webviewId = Math.random().toString(36).slice(2, 10);
 /** The agent's trace panel beside the plot (webview/trace; hidden until a trajectory arrives). */
 let traceView: TraceView | null = null;
 const ui: {
@@ -97,6 +98,7 @@ const ui: {
 function report(): void {
   const view: RenderReport['view'] = errorShown ? 'error' : file?.catalog ? 'catalog' : current ? 'plot' : 'empty';
   const r: RenderReport = {
+    webviewId,
     view,
     fileName: file?.fileName ?? errorShown?.fileName ?? '',
     title: current ? titleOf(current) : file?.fileName ?? '',

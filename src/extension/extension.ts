@@ -22,7 +22,9 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
 
   const view = (id: string, command: ViewCommand) =>
     vscode.commands.registerCommand(id, () => {
-      if (!fits.sendViewCommand(command)) void vscode.window.showInformationMessage('SpecVet: open a FITS spectrum first.');
+      const sent = fits.sendViewCommand(command);
+      if (!sent) void vscode.window.showInformationMessage('SpecVet: open a FITS spectrum first.');
+      return sent;
     });
   context.subscriptions.push(
     view('specvet.nextSpectrum', { kind: 'nextSpectrum' }),
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (target) await vscode.commands.executeCommand('vscode.openWith', target, 'specvet.fitsViewer');
     }),
+    vscode.commands.registerCommand('specvet._test.panels', () => fits.panelStates()),
     // Test hook: the extension-host suite asks what the webview shows.
     vscode.commands.registerCommand('specvet._test.lastRender', (uri?: vscode.Uri | string) =>
       fits.lastRender(typeof uri === 'string' ? vscode.Uri.parse(uri) : uri),

@@ -66,6 +66,10 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
   private readonly reports = new Map<string, RenderReport>();
   private lastReportKey: string | null = null;
   private readonly panels = new Set<{ doc: FitsDocument; panel: vscode.WebviewPanel }>();
+  /** The FITS editor the user touched last: view commands go there when none reports active yet. */
+  private lastActive: vscode.WebviewPanel | null = null;
+  /** Recent exceptions reported by webviews (also in the output channel). */
+  readonly webviewErrors: string[] = [];
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -115,9 +119,15 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
         this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
       }
     });
+    this.lastActive = panel;
+    const viewSub = panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) this.lastActive = e.webviewPanel; });
     panel.onDidDispose(() => {
       sub.dispose();
+      viewSub.dispose();
       this.panels.delete(entry);
+      if (this.lastActive === panel) this.lastActive = null;
+      // A closed editor's last report must not be mistaken for a reopened one's.
+      if (![...this.panels].some((p) => p.doc.uri.toString() === doc.uri.toString())) this.reports.delete(doc.uri.toString());
     });
   }
 
@@ -140,6 +150,7 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
         post(this.spectrumMessage(doc, msg.index, msg.requestId));
         return;
       case 'rendered': {
+        // (a report also tells which editor the user is looking at)
         const key = doc.uri.toString();
         this.reports.set(key, msg.report);
         this.lastReportKey = key;
@@ -147,6 +158,8 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
       }
       case 'webviewError':
         this.log.appendLine(`[webview] ${doc.fileName}: ${msg.message}`);
+        this.webviewErrors.push(`${doc.fileName}: ${msg.message}`);
+        if (this.webviewErrors.length > 20) this.webviewErrors.shift();
         return;
     }
   }
@@ -158,10 +171,10 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     return msg;
   }
 
-  /** The FITS editor commands act on: the active one, else a visible one. */
+  /** The FITS editor commands act on: the active one, else the last one the user touched. */
   activeEditor(): { doc: FitsDocument; panel: vscode.WebviewPanel } | null {
     const all = [...this.panels];
-    return all.find((p) => p.panel.active) ?? all.find((p) => p.panel.visible) ?? null;
+    return all.find((p) => p.panel.active) ?? all.find((p) => p.panel === this.lastActive) ?? all.find((p) => p.panel.visible) ?? null;
   }
 
   /** Every open editor panel showing `uri` (a document can be open in several). */
@@ -176,10 +189,21 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     return (key && this.reports.get(key)) || null;
   }
 
+  /** Open FITS editors and their view state (test hook, diagnostics). */
+  panelStates(): { panels: Array<{ uri: string; active: boolean; visible: boolean; lastActive: boolean }>; webviewErrors: string[] } {
+    return {
+      panels: [...this.panels].map((p) => ({ uri: p.doc.uri.toString(), active: p.panel.active, visible: p.panel.visible, lastActive: p.panel === this.lastActive })),
+      webviewErrors: [...this.webviewErrors],
+    };
+  }
+
   /** Send a view command to the active FITS editor (or every visible one when none is active). */
   sendViewCommand(command: ViewCommand): boolean {
-    const targets = [...this.panels].filter((p) => p.panel.active);
-    const chosen = targets.length ? targets : [...this.panels].filter((p) => p.panel.visible);
+    // `active` lags behind the UI by a message round trip right after opening: fall back to the
+    // last editor that became active, then to every visible one.
+    let chosen = [...this.panels].filter((p) => p.panel.active);
+    if (!chosen.length && this.lastActive) chosen = [...this.panels].filter((p) => p.panel === this.lastActive);
+    if (!chosen.length) chosen = [...this.panels].filter((p) => p.panel.visible);
     for (const { panel } of chosen) void panel.webview.postMessage({ type: 'viewCommand', command } satisfies HostToWebviewMessage);
     return chosen.length > 0;
   }

@@ -125,6 +125,8 @@ export interface RenderedMessage extends MessageBase {
 }
 
 export interface RenderReport {
+  /** Random per webview instance: tells a recreated webview (after hide/reopen) from the old one. */
+  webviewId: string;
   view: 'plot' | 'catalog' | 'error' | 'empty';
   fileName: string;
   title: string;

@@ -1,0 +1,41 @@
+// Runs the extension-host suite (test/vscode/suite) inside the real VS Code served by code-server
+// on 127.0.0.1, shown by headless Chromium, and turns the suite's results into node:test subtests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runExtensionTests, withCodeServer } from '../support/code-server';
+import { repoRoot } from '../support/paths';
+import { prepareWorkspace } from './workspace';
+import { startAgentTestServers } from './agent-servers';
+
+test('extension-host suite in the real VS Code (code-server)', { timeout: 420_000 }, async (t) => {
+  const suite = path.join(repoRoot, 'out/test/vscode/suite/index.js');
+  assert.ok(fs.existsSync(suite), `suite not built: ${suite} (node scripts/build.mjs)`);
+  assert.ok(fs.existsSync(path.join(repoRoot, 'dist/extension.js')), 'extension not built');
+  const shots = path.join(repoRoot, 'test-results/vscode');
+  const agentServers = await startAgentTestServers(); // vLLM-like servers on 127.0.0.1 for suite/agent.ts
+  t.after(() => agentServers.close());
+  await withCodeServer({}, async (cs) => {
+    const workspace = prepareWorkspace(path.join(cs.runDir, 'workspace'));
+    const run = await runExtensionTests(cs, {
+      extensionDevelopmentPath: repoRoot,
+      extensionTestsPath: suite,
+      workspace,
+      screenshotDir: shots,
+      timeoutMs: 360_000,
+      env: { ...agentServers.env, ...(process.env.SPECVET_SUITE_FILTER ? { SPECVET_SUITE_FILTER: process.env.SPECVET_SUITE_FILTER } : {}) },
+    });
+    const detail = () => `exit ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}\n--- workbench log ---\n${run.log.slice(-40).join('\n')}\n--- code-server log ---\n${cs.log().slice(-3000)}`;
+    assert.ok(run.results.length > 0, `the suite reported no results: ${detail()}`);
+    for (const r of run.results) {
+      await t.test(r.name, () => {
+        if (!r.ok) assert.fail(r.error ?? 'failed');
+      });
+    }
+    assert.equal(run.timedOut, false, `suite timed out: ${detail()}`);
+    // codeAutomationExit is not always called for a remote extension host; when it is, it must say 0.
+    if (run.exitCode !== null) assert.equal(run.exitCode, 0, `suite exit code: ${detail()}`);
+    assert.ok(run.results.every((r) => r.ok), `failed extension-host tests: ${detail()}`);
+  });
+});
