@@ -174,6 +174,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
   private readonly panels = new Set<{ doc: CurationDocument; panel: vscode.WebviewPanel }>();
   private readonly reports = new Map<string, CurationViewReport>();
+  /** Open documents by URI (the newest when VS Code briefly holds a closing and a reopened one). */
+  private readonly documents = new Map<string, CurationDocument>();
   private lastActive: vscode.WebviewPanel | null = null;
 
   constructor(
@@ -198,12 +200,16 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
       }),
       ...(['next', 'previous', 'approve', 'reject', 'focusFilter'] as const).map((command) =>
         vscode.commands.registerCommand(`specvet.curation.${command}`, () => {
-          if (!provider.sendCommand(command)) void vscode.window.showInformationMessage('SpecVet: open a trace file in the Trace Curator first.');
+          const sent = provider.sendCommand(command);
+          if (!sent) void vscode.window.showInformationMessage('SpecVet: open a trace file in the Trace Curator first.');
+          return sent;
         }),
       ),
       // Test hooks: what the page shows, and an edit through the same path as the page's requests.
       vscode.commands.registerCommand('specvet._test.curationReport', (uri?: string) => provider.lastReport(uri)),
       vscode.commands.registerCommand('specvet._test.curationEdit', (uri: string, entry: number, edit: CurationEditSpec) => provider.editByUri(uri, entry, edit)),
+      vscode.commands.registerCommand('specvet._test.curationTrace', (uri: string, entry: number) => provider.documentOf(uri)?.file.trace(entry) ?? null),
+      vscode.commands.registerCommand('specvet._test.curationBackupRoundTrip', (uri: string, destination: string) => provider.backupRoundTrip(uri, destination)),
     );
     return provider;
   }
@@ -213,9 +219,12 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
     const subs = [doc.onDidChangeCustomDocument((e) => this.changeEmitter.fire(e)), doc.onDidChangeContent((c) => this.broadcast(doc, c.entries))];
     const damaged = doc.file.damaged();
     if (damaged.length) this.log.appendLine(`[curation] ${doc.fileName}: ${damaged.length} damaged line(s) kept as they are: ${damaged.map((d) => `line ${d.line}: ${d.reason}`).join('; ')}`);
+    const key = uri.toString();
+    this.documents.set(key, doc);
     const dispose = doc.dispose.bind(doc);
     doc.dispose = () => {
       for (const s of subs) s.dispose();
+      if (this.documents.get(key) === doc) this.documents.delete(key);
       dispose();
     };
     return doc;
@@ -235,6 +244,8 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
     const entry = { doc, panel };
     this.panels.add(entry);
     this.lastActive = panel;
+    // A report belongs to a page: a new page starts without one (tests wait for the new page's).
+    this.reports.delete(doc.uri.toString());
     const post = (msg: HostToWebviewMessage) => {
       webview.postMessage(msg).then(undefined, (err) => this.log.appendLine(`[curation] postMessage failed: ${errorMessage(err)}`));
     };
@@ -346,10 +357,26 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
     return [...this.reports.values()].pop() ?? null;
   }
 
+  documentOf(uri: string): CurationDocument | undefined {
+    return this.documents.get(uri);
+  }
+
+  /** Hot exit as VS Code drives it: back the document up, open it again from the backup; true when both hold the same bytes. */
+  async backupRoundTrip(uri: string, destination: string): Promise<{ same: boolean; dirty: boolean; records: number }> {
+    const doc = this.documentOf(uri);
+    if (!doc) throw new Error(`no curator is open on ${uri}`);
+    const backup = await this.backupCustomDocument(doc, { destination: vscode.Uri.file(destination) });
+    const restored = await CurationDocument.open(doc.uri, backup.id, this.log);
+    const same = Buffer.compare(Buffer.from(restored.file.serialise()), Buffer.from(doc.file.serialise())) === 0;
+    const records = (JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(destination)))) as CurationBackup).records.length;
+    restored.dispose();
+    backup.delete();
+    return { same, dirty: restored.isDirty, records };
+  }
+
   editByUri(uri: string, entry: number, spec: CurationEditSpec): string | null {
-    const p = [...this.panels].find((x) => x.doc.uri.toString() === uri);
-    if (!p) return `no curator is open on ${uri}`;
-    const trace = p.doc.file.trace(entry);
-    return this.edit(p.doc, entry, trace.id, spec);
+    const doc = this.documentOf(uri);
+    if (!doc) return `no curator is open on ${uri}`;
+    return this.edit(doc, entry, doc.file.trace(entry).id, spec);
   }
 }
