@@ -515,17 +515,21 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
   }
 
   // Spines: left, right, bottom, top; 0.8 pt black, butt caps.
-  const spine = (a: [number, number], b: [number, number]): string => {
-    const s = snap([[px(a[0]), py(a[1])], [px(b[0]), py(b[1])]], 0.8 * PX_PER_PT);
-    return `M${fmt(s[0][0])} ${fmt(s[0][1])}L${fmt(s[1][0])} ${fmt(s[1][1])}`;
+  // Spines: left, right, bottom, top, each its own draw; 0.8 pt black, snapped, butt caps (so each
+  // is a pixel-aligned rectangle, drawn with exact coverage like the grid).
+  const spineWidth = 0.8 * PX_PER_PT;
+  const spine = (a: [number, number], b: [number, number]): void => {
+    const [[x0, y0], [x1, y1]] = snap([[px(a[0]), py(a[1])], [px(b[0]), py(b[1])]], spineWidth);
+    const hw = spineWidth / 2;
+    const r: Box = x0 === x1
+      ? { x0: x0 - hw, x1: x0 + hw, y0: Math.min(y0, y1), y1: Math.max(y0, y1) }
+      : { x0: Math.min(x0, x1), x1: Math.max(x0, x1), y0: y0 - hw, y1: y0 + hw };
+    drawRects([r], '#000', 1);
   };
-  const spines = [
-    spine([ax.x0, ax.y0], [ax.x0, ax.y1]),
-    spine([ax.x1, ax.y0], [ax.x1, ax.y1]),
-    spine([ax.x0, ax.y0], [ax.x1, ax.y0]),
-    spine([ax.x0, ax.y1], [ax.x1, ax.y1]),
-  ];
-  parts.push(`<path d="${spines.join('')}" fill="none" stroke="#000" stroke-width="${fmt(0.8 * PX_PER_PT)}"/>`);
+  spine([ax.x0, ax.y0], [ax.x0, ax.y1]);
+  spine([ax.x1, ax.y0], [ax.x1, ax.y1]);
+  spine([ax.x0, ax.y0], [ax.x1, ax.y0]);
+  spine([ax.x0, ax.y1], [ax.x1, ax.y1]);
 
   // Statistics box: FancyBboxPatch 'round' (pad 0.3 × font size) around the text, then the text.
   if (d.stats) {
