@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { renderSpectrumImage } from '../../src/core/render/index';
 import { computeLayout, figureSize, prepareData, xTickSpacing } from '../../src/core/render/figure';
 import { autoLocator, autoscale, multipleLocator, ScalarFormatter } from '../../src/core/render/ticker';
@@ -148,4 +149,14 @@ test('a million-point spectrum renders (simplified like matplotlib, not decimate
   assert.equal(img.nPoints, n);
   assert.ok(img.svg.length < 2_000_000, `scene of ${img.svg.length} bytes`);
   assert.ok(img.width > 800, 'the ×1.05 width for more than 10 000 points');
+});
+
+test('the glyph table was generated from the DejaVu fonts the extension ships', () => {
+  const table = JSON.parse(fs.readFileSync(path.join(repoRoot, 'src/core/render/fonts/glyphs.json'), 'utf8'));
+  for (const [style, t] of Object.entries<{ file: string; sha256: string; glyphs: Record<string, unknown> }>(table.styles)) {
+    const ttf = fs.readFileSync(path.join(repoRoot, 'node_modules/dejavu-fonts-ttf/ttf', t.file));
+    const sha = createHash('sha256').update(ttf).digest('hex');
+    assert.equal(sha, t.sha256, `${style}: ${t.file} changed; rerun src/core/render/fonts/generate-glyph-table.py`);
+    for (const ch of '0123456789.−+eWavelngth(Å)FluxDatpoisλr:-') assert.ok(t.glyphs[ch] || style === 'bold-14', `${style} has '${ch}'`);
+  }
 });

@@ -11,6 +11,7 @@ depend on fonts installed on any machine.
 
 Usage (needs Debian's python3-matplotlib, any 3.x):  /usr/bin/python3 generate-glyph-table.py
 """
+import hashlib
 import json
 import os
 from matplotlib.ft2font import FT2Font, LOAD_FORCE_AUTOHINT, KERNING_DEFAULT
@@ -82,7 +83,9 @@ def style_table(fname, size, chars):
             k = font.get_kerning(ga, gb, KERNING_DEFAULT)
             if k:
                 kern[a + b] = k
-    return {'file': fname, 'size': size, 'glyphs': glyphs, 'kern': kern}
+    with open(os.path.join(TTF, fname), 'rb') as f:
+        sha256 = hashlib.sha256(f.read()).hexdigest()
+    return {'file': fname, 'sha256': sha256, 'size': size, 'glyphs': glyphs, 'kern': kern}
 
 
 def main():
