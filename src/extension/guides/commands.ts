@@ -13,7 +13,7 @@ import { buildPromptPreview, type PromptPreview } from '../../core/guides/previe
 import { parseTraceLines, readTraceFile, TraceWriter } from '../../core/trace/jsonl';
 import type { Trace } from '../../core/trace/schema';
 import { makeNonce } from '../webviewHtml';
-import { resolveEndpoint, type GuideEndpoint } from './endpoint';
+import { agentSettings, resolveEndpoint, tracesFolder, type GuideEndpoint } from './endpoint';
 import { promptPreviewHtml } from './previewHtml';
 
 const FITS_VIEW_TYPE = 'specvet.fitsViewer';
@@ -88,11 +88,6 @@ async function pickTarget(file: vscode.Uri, index?: number): Promise<SpectrumTar
   return pick?.t ?? null;
 }
 
-function workspaceDir(near: string): string {
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(near)) ?? vscode.workspace.workspaceFolders?.[0];
-  return folder?.uri.fsPath ?? path.dirname(near);
-}
-
 export async function openTraceAt(file: string, line: number): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const pos = new vscode.Position(Math.max(0, line - 1), 0);
@@ -104,9 +99,10 @@ export interface RunResult {
   traces: Array<{ traceId: string; line: number; file: string; index: number; spectrumId: string; verdict: 'YES' | 'NO' | null; status: string; turns: number }>;
 }
 
-/** Runs a guide on targets with a progress notification; traces appended to `<workspace>/specvet-traces/<guide>.jsonl`. */
+/** Runs a guide on targets with a progress notification; traces appended to `<traces folder>/guide-<id>.jsonl`. */
 async function runOnTargets(guide: Guide, targets: SpectrumTarget[], endpoint: GuideEndpoint, log: vscode.OutputChannel, tracesFile?: string): Promise<RunResult> {
-  const out = tracesFile ?? path.join(workspaceDir(targets[0].file), 'specvet-traces', `${guide.id}.jsonl`);
+  const settings = agentSettings();
+  const out = tracesFile ?? path.join(tracesFolder(settings, targets[0].file), `guide-${guide.id}.jsonl`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const writer = new TraceWriter(out);
   const finished: Trace[] = [];
@@ -118,7 +114,13 @@ async function runOnTargets(guide: Guide, targets: SpectrumTarget[], endpoint: G
       const worker = async () => {
         while (next < targets.length && !abort.signal.aborted) {
           const t = targets[next++];
-          const spectrum = t.spectrumFile.get(t.index);
+          let spectrum;
+          try {
+            spectrum = t.spectrumFile.get(t.index);
+          } catch (err) {
+            log.appendLine(`[${guide.id}] ${t.file}#${t.index}: ${errorMessage(err)}`);
+            continue;
+          }
           progress.report({ message: `${path.basename(t.file)}#${t.index} (${finished.length + 1}/${targets.length})` });
           const run = startAgentRun({
             spectrum,
@@ -138,7 +140,7 @@ async function runOnTargets(guide: Guide, targets: SpectrumTarget[], endpoint: G
           progress.report({ increment: 100 / targets.length });
         }
       };
-      await Promise.all(Array.from({ length: Math.min(4, targets.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(settings.concurrency, targets.length) }, worker));
     });
   } finally {
     writer.close();
@@ -173,7 +175,7 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
     if (!file) return undefined;
     const target = await pickTarget(file, opts?.index);
     if (!target) return undefined;
-    const endpoint = await resolveEndpoint(opts?.endpoint);
+    const endpoint = await resolveEndpoint(context.secrets, opts?.endpoint);
     if (!endpoint) return undefined;
     const result = await runOnTargets(guide, [target], endpoint, log, opts?.tracesFile);
     const t = result.traces[0];
@@ -196,7 +198,7 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
       void vscode.window.showWarningMessage(`SpecVet: no readable spectrum in ${folder.fsPath}.`);
       return undefined;
     }
-    const endpoint = await resolveEndpoint(opts?.endpoint);
+    const endpoint = await resolveEndpoint(context.secrets, opts?.endpoint);
     if (!endpoint) return undefined;
     const result = await runOnTargets(guide, targets, endpoint, log, opts?.tracesFile);
     if (!opts) {
@@ -261,10 +263,10 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
       void vscode.window.showWarningMessage('SpecVet: no readable spectrum to compare on.');
       return undefined;
     }
-    const endpoint = await resolveEndpoint(opts?.endpoint);
+    const endpoint = await resolveEndpoint(context.secrets, opts?.endpoint);
     if (!endpoint) return undefined;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const outDir = opts?.outDir ?? path.join(workspaceDir(targets[0].file), 'specvet-compare', `${a.id}-${stamp}`);
+    const outDir = opts?.outDir ?? path.join(tracesFolder(agentSettings(), targets[0].file), 'compare', `${a.id}-${stamp}`);
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SpecVet: comparing ${labelA} and ${labelB}`, cancellable: true }, (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
@@ -273,6 +275,7 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
         b: { guide: b, label: labelB, tracesFile: path.join(outDir, 'b.jsonl') },
         targets,
         endpoint,
+        concurrency: agentSettings().concurrency,
         signal: abort.signal,
         onProgress: (done, total) => progress.report({ message: `${done}/${total} trajectories`, increment: 100 / total }),
       });

@@ -1,43 +1,52 @@
-// The endpoint guide commands run against. Until the extension has its own endpoint settings and
-// secret storage, this small accessor reads `specvet.endpoint.*` from the settings and the API key
-// from an environment variable (never from settings), and offers the scripted inspector otherwise.
+// Which endpoint guide commands run against: the agent's own settings (src/extension/agent/settings.ts:
+// `specvet.endpoint.*`, `specvet.sampling.*`, `specvet.agent.*`, trust-aware) with the API key from
+// SecretStorage per endpoint origin, exactly as the vetting editor runs. In an untrusted workspace no
+// model is called: the scripted inspector is offered instead.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { apiKeyFromEnv, type EndpointSettings } from '../../core/agent/endpoint';
+import type { EndpointSettings } from '../../core/agent/endpoint';
+import { secretKeyFor } from '../agent/input';
+import { readRawSettings, validateAgentSettings, type AgentSettings } from '../agent/settings';
 
 export type GuideEndpoint = EndpointSettings | 'scripted';
 
-/** `specvet.endpoint.baseUrl` ('scripted' or an http(s) URL), `.model`, `.protocol`, `.apiKeyEnv`. */
-export function endpointFromSettings(): GuideEndpoint | null {
-  const c = vscode.workspace.getConfiguration('specvet.endpoint');
-  const baseUrl = (c.get<string>('baseUrl') ?? '').trim();
-  if (!baseUrl) return null;
-  if (baseUrl === 'scripted') return 'scripted';
-  const protocol = c.get<string>('protocol') === 'native' ? 'native' : 'hermes';
-  return {
-    baseUrl,
-    model: (c.get<string>('model') ?? '').trim() || 'spec-o3-7b',
-    apiKey: apiKeyFromEnv(c.get<string>('apiKeyEnv') || undefined),
-    protocol,
-  };
+export function agentSettings(): AgentSettings {
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  return validateAgentSettings(readRawSettings((k) => cfg.inspect(k), vscode.workspace.isTrusted)).settings;
+}
+
+/** The traces folder of the settings (relative to the first workspace folder unless absolute). */
+export function tracesFolder(s: AgentSettings, near?: string): string {
+  if (path.isAbsolute(s.tracesFolder)) return s.tracesFolder;
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (near ? path.dirname(near) : process.cwd());
+  return path.join(root, s.tracesFolder);
 }
 
 /**
- * The endpoint to use: an explicit one (commands called with arguments), the settings, or, when none
- * is configured, the user's choice of the scripted inspector. Null when the user cancels.
+ * The endpoint to use: an explicit one (commands called with arguments, tests), else the agent
+ * settings with the stored key. Untrusted workspace: the scripted inspector if the user accepts it.
+ * Null when the user cancels.
  */
-export async function resolveEndpoint(explicit?: GuideEndpoint | { baseUrl: string; model?: string }): Promise<GuideEndpoint | null> {
+export async function resolveEndpoint(secrets: vscode.SecretStorage, explicit?: GuideEndpoint | { baseUrl: string; model?: string }): Promise<GuideEndpoint | null> {
   if (explicit === 'scripted') return 'scripted';
   if (explicit && typeof explicit === 'object') return { model: 'spec-o3-7b', ...explicit } as EndpointSettings;
-  const fromSettings = endpointFromSettings();
-  if (fromSettings) return fromSettings;
-  const pick = await vscode.window.showQuickPick(
-    [
-      { label: '$(debug-step-over) Run the scripted inspector', description: 'no model: opens the guide\'s windows, gives no verdict', id: 'scripted' },
-      { label: '$(gear) Set an endpoint…', description: 'specvet.endpoint.baseUrl / model in the settings', id: 'settings' },
-    ],
-    { title: 'SpecVet: no model endpoint is configured' },
-  );
-  if (pick?.id === 'scripted') return 'scripted';
-  if (pick?.id === 'settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'specvet.endpoint');
-  return null;
+  if (!vscode.workspace.isTrusted) {
+    const pick = await vscode.window.showWarningMessage(
+      'SpecVet: this workspace is not trusted, so no model endpoint is called. Run the scripted inspector instead (it opens the guide\'s windows and gives no verdict)?',
+      'Run scripted inspector',
+    );
+    return pick ? 'scripted' : null;
+  }
+  const s = agentSettings();
+  return {
+    baseUrl: s.endpointUrl,
+    model: s.model,
+    apiKey: (await secrets.get(secretKeyFor(s.endpointUrl))) ?? null,
+    protocol: s.protocol,
+    temperature: s.temperature,
+    topP: s.topP,
+    maxTokens: s.maxTokens,
+    maxTurns: s.maxTurns,
+    timeoutMs: s.timeoutSeconds * 1000,
+  };
 }

@@ -160,6 +160,29 @@ test('Run guide on a spectrum (scripted inspector): a trace is appended and retu
   assert.equal(line.steps.filter((s: any) => s.kind === 'tool_result').length, 1);
 });
 
+test('Run guide on a spectrum with the endpoint from the settings (vLLM-like server): a verdict, traces in the traces folder', async () => {
+  const server = await startVllmServer({
+    policy: ({ turn }) => (turn === 0 ? { content: thinkText('TiO first.') + toolCallText([7000, 7700], 'TiO') } : { content: thinkText('Deep TiO heads.') + answerText('YES') }),
+  });
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  try {
+    await cfg.update('endpoint.url', server.baseUrl, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('endpoint.model', 'spec-o3-7b', vscode.ConfigurationTarget.Workspace);
+    const uri = writeGuide('settings-run.guide.md', GUIDE);
+    const r = await vscode.commands.executeCommand<any>('specvet.guide.runOnSpectrum', uri, vscode.Uri.file(path.join(folder(), 'spec-55862-B6212_sp06-025.fits')), {});
+    assert.equal(r.traces[0].verdict, 'YES');
+    assert.equal(r.traces[0].status, 'answered');
+    assert.equal(r.tracesFile, path.join(folder(), '.specvet/traces/guide-test-giant.jsonl'));
+    const chat = server.chatRequests();
+    assert.equal(chat.length, 2);
+    assert.equal(chat[0].body.model, 'spec-o3-7b');
+  } finally {
+    await cfg.update('endpoint.url', undefined, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('endpoint.model', undefined, vscode.ConfigurationTarget.Workspace);
+    await server.close();
+  }
+});
+
 test('Compare guides against a vLLM-like endpoint: verdicts differ where the edited guide changes the answer; report with links', async () => {
   // The test model answers NO when the task text carries the edited guide's "(STRICT)" marker, YES otherwise.
   const server = await startVllmServer({
