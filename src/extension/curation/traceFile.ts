@@ -65,7 +65,7 @@ export class TraceFile {
       line++;
       let end = buf.indexOf(10, start);
       if (end < 0) end = buf.length;
-      const raw = new Uint8Array(buf.subarray(start, end));
+      const raw = buf.subarray(start, end); // a view: lines share the one buffer
       const trace = traceAt.get(line);
       const damaged = damagedAt.get(line);
       if (trace) lines.push({ kind: 'trace', line, raw, trace, edited: false });

@@ -178,6 +178,24 @@ test('revert drops unsaved edits; hot-exit backup replays the edit list to the s
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 });
 
+test('undo past a save makes the file dirty again, and the backup records the trace to put back', async () => {
+  const uri = await makeTraceFile();
+  await openCurator(uri);
+  assert.equal(await vscode.commands.executeCommand('specvet._test.curationEdit', uri.toString(), 2, { op: 'setNote', note: 'saved note' }), null);
+  await vscode.commands.executeCommand('workbench.action.files.save');
+  await until('saved', () => activeTabDirty(), (d) => d === false);
+  assert.equal(readTraceFile(uri.fsPath).traces[1].curation?.note, 'saved note');
+  await vscode.commands.executeCommand('undo');
+  await until('undone past the save', () => traceOf(uri, 2), (t) => !!t && t.curation?.note === undefined);
+  await until('dirty again', () => activeTabDirty(), (d) => d === true);
+  const backup = path.join(os.tmpdir(), `specvet-curation-backup-${process.pid}-${Date.now()}.json`);
+  const rt = await vscode.commands.executeCommand<{ same: boolean; dirty: boolean; records: number }>('specvet._test.curationBackupRoundTrip', uri.toString(), backup);
+  assert.deepEqual(rt, { same: true, dirty: true, records: 1 });
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  await until('back to the saved note', () => traceOf(uri, 2), (t) => t?.curation?.note === 'saved note');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
 test('export round trip after curation: approved trajectories only, every record rebuilds the conversation the model saw', async () => {
   const uri = await makeTraceFile();
   const read = readTraceFile(uri.fsPath);
