@@ -106,6 +106,7 @@ function report(): void {
     spectrumCount: file?.spectra.length ?? 0,
     nPoints: current?.wavelength.length ?? 0,
     drawnPoints: lastDraw?.drawnPoints ?? 0,
+    drawMs: lastDraw?.ms ?? 0,
     xRange: lastDraw?.xRange ?? null,
     yRange: lastDraw?.yRange ?? null,
     axisLabel: plot?.axisLabel() ?? '',

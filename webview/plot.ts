@@ -66,6 +66,7 @@ export class SpectrumPlot {
   private view: [number, number] = [0, 1];
   private last: PlotSeries | null = null;
   private panStart: { px: number; view: [number, number] } | null = null;
+  private pendingDraw: (Omit<DrawInfo, 'ms'> & { t0: number }) | null = null;
   private readonly resizeObserver: ResizeObserver;
 
   constructor(
@@ -209,7 +210,7 @@ export class SpectrumPlot {
           },
         ],
         setCursor: [(u) => self.reportCursor(u)],
-        draw: [(u) => self.drawMarkers(u)],
+        draw: [(u) => { self.drawMarkers(u); self.drawn(); }],
       },
     };
     this.u = new uPlot(opts, [[], [], [], [], [], []], this.container);
@@ -242,12 +243,22 @@ export class SpectrumPlot {
     // Autoscale on good flux only: masked pixels, the error band and the sky overlay never stretch the y axis.
     const pad = (y1 - y0) * 0.06 || Math.abs(y1) * 0.1 || 1;
     const yRange: [number, number] = [y0 - pad, y1 + pad];
+    // The draw hook reports this view with the full time (data preparation + canvas drawing).
+    this.pendingDraw = { xRange: [a, b], yRange, drawnPoints: w.x.length, pixelsInWindow: w.pixelsInWindow, decimated: w.decimated, t0 };
     this.u.batch(() => {
       this.u!.setData([w.x, w.upper ?? nulls(), w.lower ?? nulls(), w.flux, this.opts.showMasked ? w.masked : nulls(), w.sky ?? nulls()] as uPlot.AlignedData, false);
       this.u!.setScale('x', { min: a, max: b });
       this.u!.setScale('y', { min: yRange[0], max: yRange[1] });
     });
-    this.onDraw({ xRange: [a, b], yRange, drawnPoints: w.x.length, pixelsInWindow: w.pixelsInWindow, decimated: w.decimated, ms: performance.now() - t0 });
+
+  }
+
+  private drawn(): void {
+    const p = this.pendingDraw;
+    if (!p) return;
+    this.pendingDraw = null;
+    const { t0, ...info } = p;
+    this.onDraw({ ...info, ms: performance.now() - t0 });
   }
 
   reset(): void {

@@ -135,6 +135,8 @@ export interface RenderReport {
   /** Pixels in the spectrum and points handed to the plot after decimation. */
   nPoints: number;
   drawnPoints: number;
+  /** ms from the view change to the end of the canvas draw (decimation + uPlot), for the redraw benchmark. */
+  drawMs: number;
   xRange: [number, number] | null;
   yRange: [number, number] | null;
   /** Wavelength convention stated on the plot, e.g. "vacuum, observed frame". */

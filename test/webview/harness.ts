@@ -8,7 +8,7 @@ import { readSpectrumFile } from '../../src/core/spectrum/open';
 import type { SpectrumFile } from '../../src/core/spectrum/model';
 import { errorToMessage, fileLoadedMessage, spectrumMessage } from '../../src/extension/messages';
 import { fitsViewerHtml } from '../../src/extension/webviewHtml';
-import type { HostToWebviewMessage, RenderReport, WebviewToHostMessage } from '../../src/shared/protocol';
+import type { FileLoadedMessage, HostToWebviewMessage, RenderReport, SpectrumMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { launchChromium, type LaunchedBrowser } from '../support/chromium';
 import { fixture, repoRoot } from '../support/paths';
 
@@ -100,6 +100,8 @@ export class Viewer {
   private fileName = '';
   private openedAt = Date.now();
   private loadError: unknown = null;
+  /** Set by loadSynthetic: messages to answer `ready`/`getSpectrum` with instead of a file. */
+  private synthetic: { file: FileLoadedMessage; spectra: SpectrumMessage[] } | null = null;
 
   private constructor(readonly page: Page, private readonly launched: LaunchedBrowser) {}
 
@@ -156,12 +158,21 @@ export class Viewer {
     this.fileName = name;
     this.openedAt = Date.now();
     this.file = null;
+    this.synthetic = null;
     this.loadError = null;
     try {
       this.file = readSpectrumFile(bytes ?? fs.readFileSync(fixture(name)), name);
     } catch (err) {
       this.loadError = err;
     }
+    await this.page.goto(`${ORIGIN}/index.html`);
+  }
+
+  /** Load generated data (benchmarks): the host answers with these messages instead of reading a file. */
+  async loadSynthetic(file: FileLoadedMessage, spectra: SpectrumMessage[]): Promise<void> {
+    this.fileName = file.fileName;
+    this.file = null;
+    this.synthetic = { file, spectra };
     await this.page.goto(`${ORIGIN}/index.html`);
   }
 
@@ -172,6 +183,12 @@ export class Viewer {
 
   private receive(msg: WebviewToHostMessage): void {
     this.fromWebview.push(msg);
+    if (this.synthetic) {
+      const syn = this.synthetic;
+      if (msg.type === 'ready') void this.send({ ...syn.file, openedAt: Date.now() }).then(() => this.send(syn.spectra[0]));
+      if (msg.type === 'getSpectrum') void this.send({ ...syn.spectra[msg.index], requestId: msg.requestId });
+      return;
+    }
     if (msg.type === 'ready') {
       if (!this.file) {
         void this.send(errorToMessage(this.loadError, this.fileName, null));
