@@ -135,3 +135,63 @@ export function simplifyPath(points: Point[]): Point[] {
   out.push([lastx, lasty]);
   return out;
 }
+
+/** Agg's iround. */
+function iround(v: number): number {
+  return Math.trunc(v < 0 ? v - 0.5 : v + 0.5);
+}
+
+/** rgba8::mult_cover: a·b/255 rounded, in Agg's integer form. */
+function multCover(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/**
+ * Gray level Agg leaves on a white pixel after blending `gray` at `alpha` with `cover` (0–255),
+ * through matplotlib's fixed_blender_rgba_plain (integer arithmetic, truncating division).
+ */
+function blendOverWhite(gray: number, alpha8: number, cover: number): number {
+  const a = multCover(alpha8, cover);
+  if (a === 0) return 255;
+  const r = 255 * 255;
+  const aNew = ((a + 255) << 8) - a * 255;
+  return Math.floor((((gray << 8) - r) * a + r * 256) / aNew);
+}
+
+/** One pixel-aligned piece of a rectangle: x, y, width, height (px) and the opacity to draw it with. */
+export type RectPiece = [number, number, number, number, number];
+
+/**
+ * An axis-aligned rectangle (device px) rasterised as Agg does it: 1/256 px subpixel edges, cell
+ * coverage min(255, ⌊wx·wy/256⌋), integer alpha blending. Returned as pixel-aligned pieces whose
+ * opacity reproduces Agg's result exactly on white (and closely over other colours) when drawn
+ * without antialiasing: fill gray at opacity (255 − v) / (255 − gray).
+ */
+export function aggRectPieces(x0: number, y0: number, x1: number, y1: number, gray: number, alpha: number): RectPiece[] {
+  const alpha8 = iround(alpha * 255);
+  const spans = (a: number, b: number): Array<[number, number, number]> => {
+    const sa = iround(a * 256);
+    const sb = iround(b * 256);
+    const out: Array<[number, number, number]> = []; // [start px, end px, covered subpixels]
+    for (let c = Math.floor(sa / 256); c * 256 < sb; c++) {
+      const w = Math.min(sb, (c + 1) * 256) - Math.max(sa, c * 256);
+      if (w <= 0) continue;
+      const last = out[out.length - 1];
+      if (last && last[1] === c && last[2] === w) last[1] = c + 1;
+      else out.push([c, c + 1, w]);
+    }
+    return out;
+  };
+  const pieces: RectPiece[] = [];
+  for (const [cx0, cx1, wx] of spans(x0, x1)) {
+    for (const [cy0, cy1, wy] of spans(y0, y1)) {
+      const cover = Math.min(255, Math.floor((wx * wy) / 256));
+      const v = blendOverWhite(gray, alpha8, cover);
+      if (v >= 255) continue;
+      const opacity = (255 - v) / (255 - gray);
+      pieces.push([cx0, cy0, cx1 - cx0, cy1 - cy0, Math.round(opacity * 1e6) / 1e6]);
+    }
+  }
+  return pieces;
+}

@@ -5,7 +5,7 @@
 // (paths against the integer canvas height, text against the float one), with Agg's pixel snapping.
 // The result is an SVG scene with no external references, rasterised elsewhere.
 import { autoLocator, autoMinorLocator, autoscale, formatExp, formatFixed, inView, multipleLocator, removeOverlapping, ScalarFormatter } from './ticker';
-import { shouldSimplify, simplifyPath, snapPath as snap } from './agg';
+import { aggRectPieces, shouldSimplify, simplifyPath, snapPath as snap, type RectPiece } from './agg';
 import { FONT_SIZE_PT, GlyphDefs, layoutText, placeLine, type TextLayout, type TextSpec } from './text';
 
 export const DPI = 80;
@@ -404,38 +404,20 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
    * covers. Emitted as non-antialiased pieces with that opacity, which resvg fills far faster than
    * antialiased thin shapes (the grid was half of a zoom's raster time).
    */
-  const coverageRects = (r: Box, alpha: number, out: Array<[number, number, number, number, number]>): void => {
-    const spans = (a: number, b: number): Array<[number, number, number]> => {
-      const res: Array<[number, number, number]> = []; // [start, end, coverage]
-      for (let c = Math.floor(a); c < b; c++) {
-        const cov = Math.min(b, c + 1) - Math.max(a, c);
-        if (cov <= 1e-9) continue;
-        const last = res[res.length - 1];
-        if (last && last[1] === c && Math.abs(last[2] - cov) < 1e-9) last[1] = c + 1;
-        else res.push([c, c + 1, cov]);
-      }
-      return res;
-    };
-    for (const [cx0, cx1, covX] of spans(r.x0, r.x1)) {
-      for (const [cy0, cy1, covY] of spans(r.y0, r.y1)) {
-        const a = Math.round(alpha * covX * covY * 10000) / 10000;
-        if (a > 0) out.push([cx0, cy0, cx1 - cx0, cy1 - cy0, a]);
-      }
-    }
-  };
   /**
    * Draws axis-aligned rectangles, each a separate Agg draw. Pieces of equal opacity share one
    * path (pixel-aligned, so no antialiasing is involved) unless rectangles overlap, where Agg's
    * separate draws compound their alpha and so must ours.
    */
-  const drawRects = (rects: Box[], color: string, alpha: number): void => {
+  const drawRects = (rects: Box[], gray: number, alpha: number): void => {
+    const color = gray === 0 ? '#000' : `rgb(${gray},${gray},${gray})`;
     if (!rects.length) return;
     const sorted = [...rects].sort((p, q) => p.x0 - q.x0 || p.y0 - q.y0);
     const overlap = sorted.some((r, i) => i > 0 && Math.floor(r.x0) < Math.ceil(sorted[i - 1].x1) && Math.floor(r.y0) < Math.ceil(sorted[i - 1].y1) && Math.floor(sorted[i - 1].y0) < Math.ceil(r.y1));
     const groups = overlap ? rects.map((r) => [r]) : [rects];
     for (const group of groups) {
-      const pieces: Array<[number, number, number, number, number]> = [];
-      for (const r of group) coverageRects(r, alpha, pieces);
+      const pieces: RectPiece[] = [];
+      for (const r of group) pieces.push(...aggRectPieces(r.x0, r.y0, r.x1, r.y1, gray, alpha));
       const byAlpha = new Map<number, string>();
       for (const [x, y, w, h, a] of pieces) byAlpha.set(a, (byAlpha.get(a) ?? '') + `M${x} ${y}h${w}v${h}h${-w}z`);
       for (const [a, d] of byAlpha) parts.push(`<path d="${d}" fill="${color}" fill-opacity="${a}" shape-rendering="crispEdges"/>`);
@@ -459,7 +441,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
       const y1 = Math.min(Math.max(ay0, ay1) + hw, clip.y1);
       if (x1 > x0 && y1 > y0) rects.push({ x0, y0, x1, y1 });
     }
-    drawRects(rects, '#b0b0b0', alpha);
+    drawRects(rects, 0xb0, alpha);
   };
   /** Tick markers (Agg draw_markers): snapped marker path at floor(position + 0.5). */
   const ticks = (positions: Array<[number, number]>, lengthPt: number, widthPt: number, dir: 'up' | 'right'): void => {
@@ -476,7 +458,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
       if (dir === 'up') rects.push({ x0: mx - hw, x1: mx + hw, y0: my - len, y1: my });
       else rects.push({ x0: mx, x1: mx + len, y0: my - hw, y1: my + hw });
     }
-    drawRects(rects, '#000', 1);
+    drawRects(rects, 0, 1);
   };
 
   // x axis: major ticks (grid, tick, label), minor ticks, label, offset text.
@@ -524,7 +506,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     const r: Box = x0 === x1
       ? { x0: x0 - hw, x1: x0 + hw, y0: Math.min(y0, y1), y1: Math.max(y0, y1) }
       : { x0: Math.min(x0, x1), x1: Math.max(x0, x1), y0: y0 - hw, y1: y0 + hw };
-    drawRects([r], '#000', 1);
+    drawRects([r], 0, 1);
   };
   spine([ax.x0, ax.y0], [ax.x0, ax.y1]);
   spine([ax.x1, ax.y0], [ax.x1, ax.y1]);
