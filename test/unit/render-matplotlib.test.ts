@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { renderSpectrumImage } from '../../src/core/render/index';
 import { computeLayout, figureSize, prepareData, xTickSpacing } from '../../src/core/render/figure';
 import { autoLocator, autoscale, multipleLocator, ScalarFormatter } from '../../src/core/render/ticker';
-import { shouldSimplify, simplifyPath } from '../../src/core/render/agg';
+import { aggRectPieces, shouldSimplify, simplifyPath } from '../../src/core/render/agg';
 import { decodePng } from '../support/image-compare';
 import { repoRoot } from '../support/paths';
 
@@ -159,4 +159,15 @@ test('the glyph table was generated from the DejaVu fonts the extension ships', 
     assert.equal(sha, t.sha256, `${style}: ${t.file} changed; rerun src/core/render/fonts/generate-glyph-table.py`);
     for (const ch of '0123456789.−+eWavelngth(Å)FluxDatpoisλr:-') assert.ok(t.glyphs[ch] || style === 'bold-14', `${style} has '${ch}'`);
   }
+});
+
+test('grid lines blend like Agg: the reference’s 241 (major) and 253 (minor) on white', () => {
+  // a 0.5 pt major line snapped to a pixel centre, a 0.3 pt minor line on a pixel edge
+  const hwMajor = (0.5 * 80) / 72 / 2;
+  const major = aggRectPieces(100.5 - hwMajor, 10, 100.5 + hwMajor, 50, 0xb0, 0.3);
+  const value = (opacity: number): number => Math.round(255 - opacity * (255 - 0xb0));
+  assert.deepEqual(major.map((p) => [p[0], p[2], value(p[4])]), [[100, 1, 241]]);
+  const hwMinor = (0.3 * 80) / 72 / 2;
+  const minor = aggRectPieces(200 - hwMinor, 10, 200 + hwMinor, 50, 0xb0, 0.1);
+  assert.deepEqual(minor.map((p) => [p[0], p[2], value(p[4])]), [[199, 2, 253]]);
 });

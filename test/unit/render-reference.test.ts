@@ -31,13 +31,20 @@ const REF_DIR = path.join(repoRoot, 'test/fixtures/reference');
 const manifest: ManifestEntry[] = JSON.parse(fs.readFileSync(path.join(REF_DIR, 'manifest.json'), 'utf8'));
 const MAX_DIFF = 6;
 
-function assertMatches(png: Uint8Array, r: ManifestRender, what: string): void {
+const arrayDiffs: number[] = [];
+const exactSizes: boolean[] = [];
+
+function assertMatches(png: Uint8Array, r: ManifestRender, what: string, record = false): void {
   const ref = decodePng(fs.readFileSync(path.join(REF_DIR, r.png)));
   const mine = decodePng(png);
   assert.equal(ref.width, r.width, `${r.png}: manifest width`);
   assert.ok(Math.abs(mine.width - ref.width) <= 2, `${what}: width ${mine.width} vs reference ${ref.width}`);
   assert.ok(Math.abs(mine.height - ref.height) <= 2, `${what}: height ${mine.height} vs reference ${ref.height}`);
   const best = bestAlignedDiff(mine, ref, 2);
+  if (record) {
+    arrayDiffs.push(best.diff);
+    exactSizes.push(mine.width === ref.width && mine.height === ref.height);
+  }
   assert.ok(best.diff <= MAX_DIFF, `${what}: mean abs RGB difference ${best.diff.toFixed(2)} (shift ${best.dx},${best.dy}) > ${MAX_DIFF}`);
 }
 
@@ -50,7 +57,7 @@ for (const e of manifest) {
   test(`reference renders of ${e.fixture} from the manifest arrays`, () => {
     for (const r of e.renders) {
       const img = renderSpectrumImage({ wavelength: e.wavelengthRest, flux: e.flux }, { window: r.window });
-      assertMatches(img.png, r, `${r.png} (arrays)`);
+      assertMatches(img.png, r, `${r.png} (arrays)`, true);
     }
   });
 
@@ -73,3 +80,10 @@ for (const e of manifest) {
     }
   });
 }
+
+test('faithful well beyond the bounds: every size exact, mean difference far under a one-pixel shift', () => {
+  assert.equal(arrayDiffs.length, 40);
+  assert.ok(exactSizes.every(Boolean), 'every reference width and height reproduced exactly');
+  const mean = arrayDiffs.reduce((a, b) => a + b, 0) / arrayDiffs.length;
+  assert.ok(mean <= 1.5, `mean difference over the 40 views ${mean.toFixed(2)}`);
+});
