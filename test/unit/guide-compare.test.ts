@@ -69,9 +69,10 @@ test('two guides on the same real spectra: verdicts paired per spectrum, differe
     }
     assert.equal(r.differ, r.a!.verdict !== r.b!.verdict);
   }
-  const md = comparisonMarkdown(c);
+  const md = comparisonMarkdown(c, dir);
   assert.match(md, new RegExp(`# Guide comparison: ${c.differences} of 3 spectra differ`));
-  assert.match(md, /\[a\.jsonl:\d+\]\(.*a\.jsonl#L\d+\)/);
+  assert.match(md, /\[a\.jsonl:\d+\]\(a\.jsonl#L\d+\)/, 'links relative to the report folder');
+  assert.match(comparisonMarkdown(c), new RegExp(`\\(${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/b\\.jsonl#L\\d\\)`), 'absolute without a report folder');
 });
 
 test('a guide against its git HEAD version (the committed built-in cv guide)', async () => {

@@ -68,7 +68,7 @@ export const compareGuidesCommand: CliCommand = {
     });
     if (!json) process.stderr.write('\n');
     const report = path.join(out, 'comparison.md');
-    fs.writeFileSync(report, comparisonMarkdown(c));
+    fs.writeFileSync(report, comparisonMarkdown(c, out));
     if (json) {
       process.stdout.write(JSON.stringify({ ...c, report }, null, 2) + '\n');
       return problems.length ? 1 : 0;

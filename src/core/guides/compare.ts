@@ -225,10 +225,15 @@ export async function runGuideComparison(o: RunComparisonOptions): Promise<Guide
   return compareTraceSets(load(o.a, ids.a), load(o.b, ids.b));
 }
 
-/** The comparison as Markdown: a summary, then one row per spectrum, differences first, with file:line links to both traces. */
-export function comparisonMarkdown(c: GuideComparison): string {
+/**
+ * The comparison as Markdown: a summary, then one row per spectrum, differences first, with file:line
+ * links to both traces (`a.jsonl#L3`, which VS Code opens at that line). Links are relative to
+ * `reportDir` when given (the report's folder), so the report still works when the folder moves.
+ */
+export function comparisonMarkdown(c: GuideComparison, reportDir?: string): string {
   const v = (s: ComparisonSide) => `${s.verdicts.YES} YES, ${s.verdicts.NO} NO, ${s.verdicts.none} without verdict`;
-  const link = (l: TraceLink | null) => (l ? `${l.verdict ?? '—'} (${l.status}) [${path.basename(l.file)}:${l.line}](${encodeURI(l.file)}#L${l.line}) \`${l.traceId.slice(0, 8)}\`` : 'not run');
+  const target = (file: string) => (reportDir ? path.relative(reportDir, path.resolve(file)).split(path.sep).join('/') : file);
+  const link = (l: TraceLink | null) => (l ? `${l.verdict ?? '—'} (${l.status}) [${path.basename(l.file)}:${l.line}](${encodeURI(target(l.file))}#L${l.line}) \`${l.traceId.slice(0, 8)}\`` : 'not run');
   return [
     `# Guide comparison: ${c.differences} of ${c.total} spectra differ`,
     '',

@@ -281,7 +281,7 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
       });
     });
     const report = path.join(outDir, 'comparison.md');
-    fs.writeFileSync(report, comparisonMarkdown(result));
+    fs.writeFileSync(report, comparisonMarkdown(result, outDir));
     if (!opts) {
       await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(report)).then(undefined, () => vscode.window.showTextDocument(vscode.Uri.file(report)));
     }
