@@ -32,4 +32,18 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     const code = (err as NodeJS.ErrnoException).code;
     throw new SpecVetError('io', `cannot write file (${code ?? String(err)})`, file);
   }
+  syncDirectory(dir);
+}
+
+/** Makes the rename itself durable (POSIX); platforms that cannot open a folder skip it. */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Windows cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
