@@ -387,23 +387,16 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
   };
 
   const defs = new GlyphDefs();
-  const drawText = (t: TextLayout, style: TextSpec['style'], x: number, y: number, angle: 0 | 90): void => {
+  /** Draws a laid-out text from its anchor, line by line, as RendererAgg.draw_text places glyphs. */
+  const drawText = (t: TextLayout, style: TextSpec['style'], angle: 0 | 90 = 0): void => {
     for (const line of t.lines) {
       if (!line.text) continue;
-      for (const u of placeLine(defs, style, line.text, px(x + line.dx), ty(y + line.dy), angle)) {
+      for (const u of placeLine(defs, style, line.text, px(t.anchorX + line.dx), ty(t.anchorY + line.dy), angle)) {
         parts.push(angle === 0 ? `<use href="#${u.defId}" x="${fmt(u.m[4])}" y="${fmt(u.m[5])}"/>` : `<use href="#${u.defId}" transform="matrix(0 -1 1 0 ${fmt(u.m[4])} ${fmt(u.m[5])})"/>`);
       }
     }
   };
-  // Anchor of a laid-out text: the layout stores the extent; lines are relative to the anchor.
-  const textAt = (t: TextLayout, spec: { x: number; y: number }, style: TextSpec['style'], angle: 0 | 90 = 0): void =>
-    drawText(t, style, spec.x, spec.y, angle);
 
-  /**
-   * An axis-aligned rectangle drawn as Agg rasterises it: each pixel gets alpha × the exact area it
-   * covers. Emitted as non-antialiased pieces with that opacity, which resvg fills far faster than
-   * antialiased thin shapes (the grid was half of a zoom's raster time).
-   */
   /**
    * Draws axis-aligned rectangles, each a separate Agg draw. Pieces of equal opacity share one
    * path (pixel-aligned, so no antialiasing is involved) unless rectangles overlap, where Agg's
@@ -464,19 +457,19 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
   // x axis: major ticks (grid, tick, label), minor ticks, label, offset text.
   gridLine(d.xMajor.map((l) => [[d.xd(l), ax.y0], [d.xd(l), ax.y1]]), 0.5, 0.3);
   ticks(d.xMajor.map((l) => [d.xd(l), ax.y0]), 3.5, 0.8, 'up');
-  for (const t of d.xLabels) textAt(t, anchorOf(t), 'regular-10');
+  for (const t of d.xLabels) drawText(t, 'regular-10');
   gridLine(d.xMinor.map((l) => [[d.xd(l), ax.y0], [d.xd(l), ax.y1]]), 0.3, 0.1);
   ticks(d.xMinor.map((l) => [d.xd(l), ax.y0]), 2, 0.6, 'up');
-  textAt(d.xLabel, anchorOf(d.xLabel), 'bold-12');
-  if (d.xOffset) textAt(d.xOffset, anchorOf(d.xOffset), 'regular-10');
+  drawText(d.xLabel, 'bold-12');
+  if (d.xOffset) drawText(d.xOffset, 'regular-10');
   // y axis
   gridLine(d.yMajor.map((l) => [[ax.x0, d.yd(l)], [ax.x1, d.yd(l)]]), 0.5, 0.3);
   ticks(d.yMajor.map((l) => [ax.x0, d.yd(l)]), 3.5, 0.8, 'right');
-  for (const t of d.yLabels) textAt(t, anchorOf(t), 'regular-10');
+  for (const t of d.yLabels) drawText(t, 'regular-10');
   gridLine(d.yMinor.map((l) => [[ax.x0, d.yd(l)], [ax.x1, d.yd(l)]]), 0.3, 0.1);
   ticks(d.yMinor.map((l) => [ax.x0, d.yd(l)]), 2, 0.6, 'right');
-  textAt(d.yLabel, anchorOf(d.yLabel), 'bold-12', 90);
-  if (d.yOffset) textAt(d.yOffset, anchorOf(d.yOffset), 'regular-10');
+  drawText(d.yLabel, 'bold-12', 90);
+  if (d.yOffset) drawText(d.yOffset, 'regular-10');
 
   // The spectrum: blue, 1 pt, alpha 0.8, round joins, projecting caps, clipped to the axes.
   if (n >= 2) {
@@ -527,9 +520,9 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
       `L${fmt(x1)} ${fmt(y0 + r)}Q${fmt(x1)} ${fmt(y0)} ${fmt(x1 - r)} ${fmt(y0)}L${fmt(x0 + r)} ${fmt(y0)}` +
       `Q${fmt(x0)} ${fmt(y0)} ${fmt(x0)} ${fmt(y0 + r)}L${fmt(x0)} ${fmt(y1 - r)}Q${fmt(x0)} ${fmt(y1)} ${fmt(x0 + r)} ${fmt(y1)}Z`;
     parts.push(`<path d="${p}" fill="#fff" fill-opacity="0.8" stroke="#000" stroke-opacity="0.8" stroke-width="${fmt(PX_PER_PT)}" stroke-linejoin="miter"/>`);
-    textAt(d.stats, anchorOf(d.stats), 'regular-9');
+    drawText(d.stats, 'regular-9');
   }
-  if (m.title) textAt(d.title, anchorOf(d.title), 'bold-14');
+  if (m.title) drawText(d.title, 'bold-14');
 
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">` +
@@ -538,11 +531,6 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): FigureScen
     parts.join('') +
     '</svg>';
   return { svg, width: W, height: H, nPoints: n };
-}
-
-/** The anchor point a TextLayout was laid out from (stored by layoutText). */
-function anchorOf(t: TextLayout): { x: number; y: number } {
-  return { x: t.anchorX, y: t.anchorY };
 }
 
 /** Text._get_textbox: the box the bbox patch surrounds (line extents, not ink). */
