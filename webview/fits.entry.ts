@@ -82,6 +82,8 @@ let nextRequestId = 1;
 let latestRequest = 0;
 let errorShown: ErrorMessage | null = null;
 const webviewId = Math.random().toString(36).slice(2, 10);
+/** Wall-clock milestones of this webview's first paint (converted to ms after the host's openedAt). */
+const milestones: Record<string, number> = { script: Date.now() };
 /** The agent's trace panel beside the plot (webview/trace; hidden until a trajectory arrives). */
 let traceView: TraceView | null = null;
 const ui: {
@@ -117,6 +119,7 @@ function report(): void {
         )
       : {},
     firstPaintMs,
+    phases: file ? { ...(file.hostPhases ?? {}), ...Object.fromEntries(Object.entries(milestones).map(([k, t]) => [k, t - file!.openedAt])) } : {},
     errorText: errorShown ? errorShown.message : null,
     catalogRows: file?.catalog?.length ?? 0,
     theme: themeKind(),
@@ -240,7 +243,9 @@ function buildLayout(f: FileLoadedMessage): void {
     ui.cheat,
   );
   updateSmoothingLabel();
-  renderSide();
+  // The side panel (header table, metadata) is built in a later task: the spectrum message queued
+  // behind fileLoaded is handled first, so the plot paints without waiting for it.
+  setTimeout(renderSide, 0);
   if (!f.catalog) {
     plot = new SpectrumPlot(plotBox, plotOptions(), plotColours(), onDraw, (t) => (ui.cursor!.textContent = t));
     traceView = new TraceView(traceBox, { post: (m) => vscode.postMessage(m), zoomTo: zoomToToolWindow });
@@ -458,7 +463,8 @@ function scheduleReport(): void {
     reportScheduled = false;
     if (!firstPaintDone && current && file) {
       firstPaintDone = true;
-      firstPaintMs = Date.now() - file.openedAt;
+      milestones.paint = Date.now();
+      firstPaintMs = milestones.paint - file.openedAt;
     }
     report();
   }, 0));
@@ -549,13 +555,16 @@ onHostMessage((msg: HostToWebviewMessage) => {
     if (traceView?.handle(msg)) return;
     switch (msg.type) {
       case 'fileLoaded':
+        milestones.fileLoaded ??= Date.now();
         file = msg;
         current = null;
         buildLayout(msg);
         if (msg.catalog || !msg.spectra.length) scheduleReport();
         break;
       case 'spectrum':
+        milestones.spectrum ??= Date.now();
         showSpectrum(msg);
+        milestones.drawn ??= Date.now();
         break;
       case 'error':
         if (msg.requestId !== undefined && file && plot) {

@@ -26,6 +26,8 @@ export class FitsDocument implements vscode.CustomDocument {
     readonly openedAt: number,
     readonly file: SpectrumFile | null,
     readonly error: SpecVetError | Error | null,
+    /** ms after openedAt when the bytes were read and parsed. */
+    readonly parsedMs: number = Date.now() - openedAt,
   ) {}
 
   get fileName(): string {
@@ -107,6 +109,7 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
       title: doc.fileName,
     });
     const entry = { doc, panel };
+    const resolvedMs = Date.now() - doc.openedAt;
     this.panels.add(entry);
     const post = (msg: HostToWebviewMessage) => {
       webview.postMessage(msg).then(undefined, (err) => this.log.appendLine(`[fits] postMessage failed: ${errorMessage(err)}`));
@@ -114,7 +117,7 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     const sub = webview.onDidReceiveMessage((msg: WebviewToHostMessage) => {
       try {
         if (msg.type.startsWith('agent.')) return this.agentMessages.fire({ doc, panel, msg: msg as AgentWebviewToHostMessage });
-        this.handleMessage(doc, msg, post);
+        this.handleMessage(doc, msg, post, resolvedMs);
       } catch (err) {
         this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
       }
@@ -131,7 +134,7 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     });
   }
 
-  private handleMessage(doc: FitsDocument, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void): void {
+  private handleMessage(doc: FitsDocument, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void, resolvedMs: number): void {
     switch (msg.type) {
       case 'ready': {
         if (!doc.file) {
@@ -139,7 +142,8 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
           return;
         }
         const f = doc.file;
-        post(fileLoadedMessage(f, doc.fileName, doc.openedAt));
+        const hostPhases = { parsed: doc.parsedMs, htmlSet: resolvedMs, ready: Date.now() - doc.openedAt };
+        post(fileLoadedMessage(f, doc.fileName, doc.openedAt, hostPhases));
         if (f.spectra.length) {
           const index = Number.isInteger(msg.spectrumIndex) && msg.spectrumIndex >= 0 && msg.spectrumIndex < f.spectra.length ? msg.spectrumIndex : 0;
           post(this.spectrumMessage(doc, index));

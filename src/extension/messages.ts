@@ -9,7 +9,7 @@ function compact<T extends Float64Array | Float32Array | Int32Array>(a: T): T {
   return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
 }
 
-export function fileLoadedMessage(file: SpectrumFile, fileName: string, openedAt: number): FileLoadedMessage {
+export function fileLoadedMessage(file: SpectrumFile, fileName: string, openedAt: number, hostPhases?: Record<string, number>): FileLoadedMessage {
   return {
     type: 'fileLoaded',
     fileName,
@@ -20,6 +20,7 @@ export function fileLoadedMessage(file: SpectrumFile, fileName: string, openedAt
     spectra: file.spectra,
     catalog: file.catalog,
     openedAt,
+    hostPhases,
   };
 }
 

@@ -49,6 +49,8 @@ export interface FileLoadedMessage extends MessageBase {
   catalog: CatalogRow[] | null;
   /** Host clock (ms since epoch) when the editor started opening: the first-paint measurement's origin. */
   openedAt: number;
+  /** Host milestones in ms after `openedAt` (file parsed, webview HTML set, webview ready), for the first-paint breakdown. */
+  hostPhases?: Record<string, number>;
 }
 
 /** One spectrum, arrays as typed arrays. Also the reply to {@link GetSpectrumRequest}. */
@@ -146,6 +148,8 @@ export interface RenderReport {
   arrayTypes: Record<string, string>;
   /** ms from the host's `openedAt` to the first paint of this editor (set on the first plot only). */
   firstPaintMs: number | null;
+  /** Milestones of the first paint in ms after `openedAt`: host phases plus script start, messages, paint. */
+  phases: Record<string, number>;
   errorText: string | null;
   catalogRows: number;
   theme: 'light' | 'dark' | 'high-contrast';
