@@ -46,12 +46,20 @@ export interface CurationBackup {
 export const BACKUP_SCHEMA = 'specvet.curation-backup/1';
 
 export class TraceFile {
+  private digest: string | null = null;
+
   private constructor(
     readonly lines: TraceFileLine[],
     /** True when the bytes ended with a newline. */
     private readonly terminated: boolean,
-    readonly sha256: string,
+    private readonly bytes: Buffer,
   ) {}
+
+  /** sha256 of the bytes as read (the base a backup's edits apply to); computed when first asked. */
+  get sha256(): string {
+    this.digest ??= createHash('sha256').update(this.bytes).digest('hex');
+    return this.digest;
+  }
 
   static parse(bytes: Uint8Array): TraceFile {
     const read = parseTraceLines(bytes);
@@ -74,7 +82,7 @@ export class TraceFile {
       start = end + 1;
     }
     const terminated = buf.length === 0 || buf[buf.length - 1] === 10;
-    return new TraceFile(lines, terminated, createHash('sha256').update(buf).digest('hex'));
+    return new TraceFile(lines, terminated, buf);
   }
 
   /** Whether the file holds SpecVet traces, and if not why (for the "reopen as text" message). */
@@ -120,16 +128,16 @@ export class TraceFile {
 
   /** The bytes to save: edited traces re-serialised, every other line as it was. */
   serialise(): Uint8Array {
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
+    const newline = Buffer.from('\n');
     this.lines.forEach((l, i) => {
       const last = i === this.lines.length - 1;
-      const body = l.kind === 'trace' && l.edited ? Buffer.from(JSON.stringify(l.trace), 'utf8') : Buffer.from(l.raw);
-      parts.push(body);
+      // Unedited lines go back as the very bytes read (views, not copies).
+      parts.push(l.kind === 'trace' && l.edited ? Buffer.from(JSON.stringify(l.trace), 'utf8') : l.raw);
       // Keep an unterminated damaged tail as it was (a later append repairs it); terminate everything else.
-      const newline = !last || this.terminated || l.kind === 'trace';
-      if (newline) parts.push(Buffer.from('\n'));
+      if (!last || this.terminated || l.kind === 'trace') parts.push(newline);
     });
-    return new Uint8Array(Buffer.concat(parts));
+    return Buffer.concat(parts);
   }
 
   /** A fresh copy of the current state, with nothing marked edited (after a save). */
