@@ -216,8 +216,9 @@ describe('agent trace panel (headless Chromium)', () => {
       assert.equal(r.selected, t2.id);
       assert.match(await v.page.locator('.sv-trajectory:not([hidden]) .sv-forced').innerText(), /Forced zoom/);
       await v.page.locator('.sv-trace-tab', { hasText: 'carbon #1' }).click();
-      await new Promise((res) => setTimeout(res, 100));
-      assert.equal(panelReports(v).at(-1)!.selected, r.trajectories[0].id);
+      const first = r.trajectories[0].id;
+      for (let i = 0; i < 100 && panelReports(v).at(-1)!.selected !== first; i++) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(panelReports(v).at(-1)!.selected, first);
       assert.equal(await v.page.locator('.sv-trajectory:not([hidden]) .sv-forced').count(), 0);
       assertClean(v);
     } finally {

@@ -44,7 +44,8 @@ class Trajectory {
   private readonly header: HTMLElement;
   private readonly list: HTMLElement;
   private readonly footer: HTMLElement;
-  private streaming: { el: HTMLElement; text: string; turn: number } | null = null;
+  /** The turn being generated: raw text so far; Markdown before `frozenLen` is rendered once into `frozen`, the rest into `live`. */
+  private streaming: { el: HTMLElement; frozen: HTMLElement; live: HTMLElement; frozenLen: number; text: string; turn: number } | null = null;
   private renderPending = false;
   private turnEl: HTMLElement | null = null;
   readonly report: TrajectoryReport;
@@ -101,6 +102,8 @@ class Trajectory {
       case 'retry':
         if (e.discardPartial && this.streaming) {
           this.streaming.text = '';
+          this.streaming.frozenLen = 0;
+          clear(this.streaming.frozen);
           this.scheduleStreamRender();
         }
         this.add('retry', el('li', { class: 'sv-item sv-retry' }, [`Retrying turn ${e.turn} (attempt ${e.attempt + 1}) in ${fmtMs(e.waitMs)}: ${e.reason}`]), false);
@@ -199,10 +202,12 @@ class Trajectory {
 
   private startStreaming(turn: number): void {
     this.endStreaming();
-    const body = el('div', { class: 'sv-md sv-streaming-text' });
+    const frozen = el('div');
+    const live = el('div');
+    const body = el('div', { class: 'sv-md sv-streaming-text' }, [frozen, live]);
     const li = el('li', { class: 'sv-item sv-think sv-streaming' }, [el('div', { class: 'sv-item-meta' }, [`Turn ${turn} · generating…`]), body]);
     this.list.append(li);
-    this.streaming = { el: body, text: '', turn };
+    this.streaming = { el: body, frozen, live, frozenLen: 0, text: '', turn };
     this.turnEl = li;
     this.view.changed();
   }
@@ -215,7 +220,17 @@ class Trajectory {
       this.renderPending = false;
       const s = this.streaming;
       if (!s) return;
-      s.el.innerHTML = renderMarkdown(streamingMarkdown(s.text));
+      const md = streamingMarkdown(s.text);
+      // Paragraphs that are complete (before the last blank line, outside a code fence) are rendered
+      // once and kept; only the paragraph still growing is re-rendered: cost stays flat as text grows.
+      const cut = md.lastIndexOf('\n\n');
+      if (cut > s.frozenLen && (md.slice(0, cut).match(/```/g) ?? []).length % 2 === 0) {
+        const part = el('div');
+        part.innerHTML = renderMarkdown(md.slice(s.frozenLen, cut));
+        s.frozen.append(part);
+        s.frozenLen = cut;
+      }
+      s.live.innerHTML = renderMarkdown(md.slice(s.frozenLen));
       this.view.changed(this);
     });
   }
@@ -390,12 +405,13 @@ export class TraceView {
   private scheduleReport(): void {
     if (this.reportPending) return;
     this.reportPending = true;
-    // After the frame is painted: "reported" means on screen.
-    requestAnimationFrame(() => setTimeout(() => {
+    // After the frame is painted ("reported" means on screen), and at most ~8 times a second:
+    // while tokens stream, the report must not compete with drawing them.
+    setTimeout(() => requestAnimationFrame(() => setTimeout(() => {
       this.reportPending = false;
       const r = this.report();
       (window as unknown as { __specvetTraceReport?: TracePanelReport }).__specvetTraceReport = r;
       this.host.post({ type: 'agent.report', report: r });
-    }, 0));
+    }, 0)), 120);
   }
 }

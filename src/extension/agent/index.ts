@@ -26,7 +26,8 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
   const redact = (text: string) => {
     let out = text;
     for (const s of knownSecrets) if (s.length >= 4) out = out.split(s).join('‹redacted›');
-    return out.replace(/(authorization|api[-_ ]?key)(["':= ]+)(bearer )?[^\s"',}]+/gi, '$1$2‹redacted›');
+    // Also anything shaped like `Authorization: Bearer …` or `api_key=…` that a server might echo.
+    return out.replace(/(authorization|api[-_]?key)(\s*["']?\s*[:=]\s*["']?)(bearer\s+)?[^\s"',}]+/gi, '$1$2$3‹redacted›');
   };
   const log = (line: string) => {
     const l = `${new Date().toISOString()} ${redact(line)}`;

@@ -127,6 +127,10 @@ test('run against the vLLM-like server: think blocks and images appear in the pa
 
 test('screenshots of the editor with a finished trace, dark and light themes (docs/images)', async () => {
   const cfg = vscode.workspace.getConfiguration('workbench');
+  // The editor alone: the explorer would squeeze the plot.
+  await vscode.commands.executeCommand('workbench.action.closeSidebar');
+  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+  await vscode.commands.executeCommand('workbench.action.closePanel');
   await cfg.update('colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
   await sleep(1500);
   await screenshot('vetting-editor-dark');
@@ -134,6 +138,7 @@ test('screenshots of the editor with a finished trace, dark and light themes (do
   await sleep(1500);
   await screenshot('vetting-editor-light');
   await cfg.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  await vscode.commands.executeCommand('workbench.action.toggleSidebarVisibility');
 });
 
 test('rerun keeps the old trajectory beside the new one', async () => {
@@ -260,6 +265,18 @@ test('bad API key: 401 becomes a clear message; the key never reaches logs, sett
   await vscode.commands.executeCommand('specvet.agent.setApiKey', '');
 });
 
+test('select endpoint and model lists /v1/models of the endpoint and stores the choice in user settings', async () => {
+  const url = env('SPECVET_TEST_VLLM_GOOD');
+  const r = await vscode.commands.executeCommand<{ url: string; model: string; models: string[] }>('specvet.agent.selectEndpoint', url, 'spec-o3-7b');
+  assert.deepEqual(r.models, ['spec-o3-7b']);
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  assert.equal(cfg.inspect('endpoint.url')?.globalValue, url);
+  assert.equal(cfg.inspect('endpoint.model')?.globalValue, 'spec-o3-7b');
+  const st = await vscode.commands.executeCommand<{ text: string; endpoint: { ok: boolean | null } }>('specvet._test.agent.status', true);
+  assert.equal(st.endpoint.ok, true);
+  assert.match(st.text, /SpecVet spec-o3-7b/);
+});
+
 test('an XSS payload in model text is rendered inert in the real webview', async () => {
   await openSpectrum();
   await useEndpoint(env('SPECVET_TEST_VLLM_XSS'));
@@ -281,4 +298,50 @@ test('odd settings values fall back to their defaults with a warning', async () 
   await cfg.update('agent.maxTurns', undefined, vscode.ConfigurationTarget.Global);
   await cfg.update('sampling.temperature', undefined, vscode.ConfigurationTarget.Global);
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Untrusted workspace: run only by test/vscode/agent-untrusted.test.ts (code-server with trust on,
+// a workspace .vscode/settings.json naming another endpoint). Elsewhere these cases do nothing.
+
+const untrusted = (name: string, fn: () => Promise<void>) =>
+  agentCases.push({ name: `agent-untrusted: ${name}`, timeoutMs: 60_000, fn: async () => { if (process.env.SPECVET_EXPECT_UNTRUSTED) await fn(); } });
+
+untrusted('the workspace opens in restricted mode and spectra still open in the viewer', async () => {
+  assert.equal(vscode.workspace.isTrusted, false, 'the folder is not trusted');
+  await openSpectrum();
+  const r = await vscode.commands.executeCommand<{ view: string; drawnPoints: number } | null>('specvet._test.lastRender', workspaceFile(LAMOST).toString());
+  assert.equal(r?.view, 'plot');
+  assert.ok(r!.drawnPoints > 0);
+});
+
+untrusted('endpoint settings from the workspace are ignored; others still apply', async () => {
+  const elsewhere = env('SPECVET_TEST_ELSEWHERE');
+  // The workspace's own settings file names the other server...
+  const onDisk = JSON.parse(fs.readFileSync(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.vscode/settings.json'), 'utf8'));
+  assert.equal(onDisk['specvet.endpoint.url'], elsewhere);
+  // ...and VS Code withholds restricted settings' workspace values too (restrictedConfigurations), so
+  // both layers agree: the value is never read.
+  const inspected = vscode.workspace.getConfiguration('specvet').inspect('endpoint.url');
+  assert.notEqual(inspected?.workspaceValue, elsewhere);
+  const st = await vscode.commands.executeCommand<{ settings: { endpointUrl: string; maxTurns: number }; trusted: boolean; text: string }>('specvet._test.agent.status');
+  assert.equal(st.trusted, false);
+  assert.notEqual(st.settings.endpointUrl, elsewhere);
+  assert.equal(st.settings.endpointUrl, 'http://127.0.0.1:8000/v1', 'the default, since the user set none');
+  assert.equal(st.settings.maxTurns, 3, 'a harmless setting from the workspace still applies');
+  assert.match(st.text, /agent off/);
+});
+
+untrusted('no agent runs: run, rerun, force zoom and endpoint selection explain why', async () => {
+  await openSpectrum();
+  for (const c of ['specvet.agent.run', 'specvet.agent.rerun', 'specvet.agent.forceZoom', 'specvet.agent.selectEndpoint']) {
+    const before = (await notifications()).length;
+    const r = await vscode.commands.executeCommand(c, c === 'specvet.agent.run' ? 'carbon' : undefined);
+    assert.equal(r, undefined, `${c} did nothing`);
+    const n = await notifications();
+    assert.ok(n.slice(before).some((m) => /not trusted/.test(m.text)), `${c} says why: ${JSON.stringify(n.slice(before))}`);
+  }
+  assert.equal((await hostTrajectories()).length, 0, 'no trajectory started');
+  const st = await until('the panel to show the agent disabled', panel, (r) => r !== null);
+  assert.equal(st!.trajectories.length, 0);
 });
