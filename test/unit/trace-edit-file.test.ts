@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { runAgent } from '../../src/core/agent/loop';
 import { loadGuide } from '../../src/core/guides/guide';
 import { openSpectrumFile } from '../../src/core/spectrum/open';
-import { TraceWriter, readTraceFile } from '../../src/core/trace/jsonl';
+import { TraceWriter, readTraceFile, traceLine } from '../../src/core/trace/jsonl';
 import type { Trace } from '../../src/core/trace/schema';
 import { composeFinalAnswer } from '../../src/core/trace/edit';
 import { TraceFile, curationTraceMessage, parseBackup, toTraceEdit, BACKUP_SCHEMA, type BackupRecord } from '../../src/extension/curation/traceFile';
@@ -112,6 +112,26 @@ test('hot exit: the backup of an edit list replays on the original bytes to the 
   assert.equal(moved.trace(moved.traceEntries.find((e) => moved.trace(e).id === traces[1].id)!).label?.verdict, 'NO');
   assert.throws(() => parseBackup('{"schema": "other"}', 'backup'), /not a specvet\.curation-backup\/1 backup/);
   assert.throws(() => parseBackup('{', 'backup'), /not valid JSON/);
+});
+
+test('lines another writer appends join the open file with edits kept; any other change is not an append', () => {
+  const clean = Buffer.concat([traceLine(traces[0]), traceLine(traces[1])]);
+  const f = TraceFile.parse(clean);
+  f.apply(0, traces[0].id, { op: 'setCuration', status: 'approved' }, '2026-11-21T10:00:00.000Z');
+  const disk = Buffer.concat([clean, traceLine(traces[2])]);
+  const tail = f.appendedIn(disk)!;
+  assert.equal(tail.length, traceLine(traces[2]).length);
+  const merged = f.withAppended(tail);
+  assert.deepEqual(merged.traceEntries.map((e) => [merged.trace(e).id, merged.lines[e].line]), [[traces[0].id, 1], [traces[1].id, 2], [traces[2].id, 3]]);
+  assert.equal(merged.trace(0).curation?.status, 'approved', 'the edit is kept');
+  assert.equal(merged.sha256, TraceFile.parse(disk).sha256, 'the new base is the file on disk');
+  assert.ok(merged.sameBytes(disk));
+  const saved = Buffer.from(merged.serialise()).toString('utf8').split('\n');
+  assert.equal(saved[2], traceLine(traces[2]).toString('utf8').trimEnd(), 'the appended line saved as written');
+  // Rewritten, truncated, or appended after a torn tail: not an append.
+  assert.equal(f.appendedIn(Buffer.concat([traceLine(traces[1]), traceLine(traces[0])])), null);
+  assert.equal(f.appendedIn(clean.subarray(0, 100)), null);
+  assert.equal(TraceFile.parse(bytes).appendedIn(Buffer.concat([bytes, traceLine(traces[2])])), null, 'the base ends in a torn line a writer would cut');
 });
 
 test('recognition: empty file, other JSONL, a future trace version', () => {

@@ -118,11 +118,34 @@ export class CurationDocument implements vscode.CustomDocument {
     return found.spectrum;
   }
 
+  /**
+   * Follows the file on disk: lines appended by another writer join the list (edits kept); any
+   * other change is reported. Returns what was found.
+   */
+  async syncWithDisk(): Promise<'same' | 'appended' | 'changed'> {
+    const disk = await readBytes(this.uri);
+    if (this.file.sameBytes(disk)) return 'same';
+    const appended = this.file.appendedIn(disk);
+    if (!appended) return 'changed';
+    // Complete lines only: a writer may be in the middle of one (the rest comes with the next change).
+    const tail = appended.subarray(0, appended.lastIndexOf(10) + 1);
+    if (!tail.length) return 'same';
+    const before = new Set(this.file.traceEntries);
+    this.file = this.file.withAppended(tail);
+    for (const e of this.file.traceEntries) if (!before.has(e)) this.saved.set(e, this.file.trace(e));
+    this.changed.fire({ entries: 'all' });
+    return 'appended';
+  }
+
   async save(target: vscode.Uri = this.uri): Promise<void> {
+    if (target.toString() === this.uri.toString() && (await this.syncWithDisk()) === 'changed') {
+      // Never overwrite what another program changed: lines appended meanwhile are kept (above), anything else stops the save.
+      throw new SpecVetError('io', 'the file was changed on disk since it was opened (not only appended to); saving would overwrite those changes. Use Save As… to keep your edits in another file, or Revert File to load the file as it is now', this.uri.fsPath || this.uri.toString());
+    }
     const bytes = this.file.serialise();
     await writeBytes(target, bytes);
     if (target.toString() === this.uri.toString()) {
-      this.file = this.file.markSaved();
+      this.file = TraceFile.parse(bytes);
       this.rememberSaved();
       this.sinceSave = [];
       this.dirty = false;
@@ -221,6 +244,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
     if (damaged.length) this.log.appendLine(`[curation] ${doc.fileName}: ${damaged.length} damaged line(s) kept as they are: ${damaged.map((d) => `line ${d.line}: ${d.reason}`).join('; ')}`);
     const key = uri.toString();
     this.documents.set(key, doc);
+    if (uri.scheme === 'file') subs.push(this.watchDisk(doc));
     const dispose = doc.dispose.bind(doc);
     doc.dispose = () => {
       for (const s of subs) s.dispose();
@@ -228,6 +252,31 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
       dispose();
     };
     return doc;
+  }
+
+  /** Lines appended on disk (a vet run writing to the file) join the open list; other changes reload a clean document or warn. */
+  private watchDisk(doc: CurationDocument): vscode.Disposable {
+    const dir = vscode.Uri.joinPath(doc.uri, '..');
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, doc.fileName));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let warned = false;
+    const check = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        void (async () => {
+          const r = await doc.syncWithDisk();
+          if (r === 'appended') this.log.appendLine(`[curation] ${doc.fileName}: new trajectories appended on disk were added to the list`);
+          if (r !== 'changed') return;
+          if (!doc.isDirty) await doc.revert();
+          else if (!warned) {
+            warned = true;
+            void vscode.window.showWarningMessage(`SpecVet: ${doc.fileName} was changed on disk by another program while it has unsaved curation. Saving will refuse to overwrite it: use Save As… or Revert File.`);
+          }
+        })().catch((err) => this.log.appendLine(`[curation] ${doc.fileName}: ${errorMessage(err)}`));
+      }, 250);
+    };
+    const subs = [watcher, watcher.onDidChange(check), watcher.onDidCreate(check)];
+    return { dispose: () => { clearTimeout(timer); for (const s of subs) s.dispose(); } };
   }
 
   resolveCustomEditor(doc: CurationDocument, panel: vscode.WebviewPanel): void {

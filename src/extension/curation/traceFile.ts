@@ -140,6 +140,31 @@ export class TraceFile {
     return Buffer.concat(parts);
   }
 
+  /**
+   * What another writer appended to the file since these bytes were read (a `specvet vet --out`
+   * run, a Save trace from the spectrum editor), or null when the file changed in any other way.
+   */
+  appendedIn(disk: Uint8Array): Uint8Array | null {
+    const base = this.bytes;
+    if (disk.length < base.length || (base.length > 0 && !this.terminated)) return null;
+    if (Buffer.compare(Buffer.from(disk.buffer, disk.byteOffset, base.length), base) !== 0) return null;
+    return disk.subarray(base.length);
+  }
+
+  /** This file (edits kept, entries unchanged) followed by lines another writer appended. */
+  withAppended(tail: Uint8Array): TraceFile {
+    if (!tail.length) return this;
+    const added = TraceFile.parse(tail);
+    const offset = this.lines.length;
+    const lines = [...this.lines, ...added.lines.map((l) => ({ ...l, line: l.line + offset }))];
+    return new TraceFile(lines, added.terminated, Buffer.concat([this.bytes, Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength)]));
+  }
+
+  /** True when `disk` holds exactly the bytes this file was read from. */
+  sameBytes(disk: Uint8Array): boolean {
+    return disk.length === this.bytes.length && Buffer.compare(Buffer.from(disk.buffer, disk.byteOffset, disk.byteLength), this.bytes) === 0;
+  }
+
   /** A fresh copy of the current state, with nothing marked edited (after a save). */
   markSaved(): TraceFile {
     return TraceFile.parse(this.serialise());

@@ -13,7 +13,7 @@ import { runAgent } from '../../../src/core/agent/loop';
 import { exportSft, rebuildMessages, trainingConversation, type SftRecord } from '../../../src/core/export/sft';
 import { loadGuide } from '../../../src/core/guides/guide';
 import { openSpectrumFile } from '../../../src/core/spectrum/open';
-import { readTraceFile, traceLine } from '../../../src/core/trace/jsonl';
+import { appendTrace, readTraceFile, traceLine } from '../../../src/core/trace/jsonl';
 import type { Trace } from '../../../src/core/trace/schema';
 import type { CurationViewReport } from '../../../src/shared/protocol';
 import { startVllmServer, zoomThenAnswer } from '../../support/vllm-server';
@@ -193,6 +193,37 @@ test('undo past a save makes the file dirty again, and the backup records the tr
   assert.deepEqual(rt, { same: true, dirty: true, records: 1 });
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await until('back to the saved note', () => traceOf(uri, 2), (t) => t?.curation?.note === 'saved note');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
+test('a run appending to the open file: new trajectories join the list, save keeps them with the edits; a file rewritten elsewhere is never overwritten', async () => {
+  await makeTraceFile();
+  const file = path.join(folder(), 'curation', 'live.jsonl');
+  fs.writeFileSync(file, traceLine(traces[0]));
+  const uri = vscode.Uri.file(file);
+  await openCurator(uri);
+  appendTrace(file, traces[1]); // what `specvet vet --out` does
+  await until('appended trajectory listed', () => report(uri), (r) => r?.total === 2);
+  assert.equal(await vscode.commands.executeCommand('specvet._test.curationEdit', uri.toString(), 0, { op: 'setLabel', verdict: 'YES' }), null);
+  appendTrace(file, { ...traces[0], id: 'appended-while-dirty' });
+  await until('appended while dirty', () => report(uri), (r) => r?.total === 3 && r.dirty);
+  await vscode.commands.executeCommand('workbench.action.files.save');
+  await until('saved', () => activeTabDirty(), (d) => d === false);
+  const read = readTraceFile(file);
+  assert.deepEqual(read.traces.map((t) => [t.id, t.label?.verdict ?? null]), [[traces[0].id, 'YES'], [traces[1].id, null], ['appended-while-dirty', null]]);
+
+  // Another program rewrites the file while there are unsaved edits: the save is refused, nothing is lost.
+  assert.equal(await vscode.commands.executeCommand('specvet._test.curationEdit', uri.toString(), 1, { op: 'setNote', note: 'unsaved' }), null);
+  const foreign = traceLine({ ...traces[1], id: 'rewritten-elsewhere' });
+  fs.writeFileSync(file, foreign);
+  await sleep(600);
+  await Promise.resolve(vscode.commands.executeCommand('workbench.action.files.save')).catch(() => undefined);
+  await sleep(1000);
+  assert.deepEqual(fs.readFileSync(file), foreign, 'the other program\'s file is untouched');
+  assert.equal(activeTabDirty(), true, 'the edits are still unsaved, not lost');
+  assert.equal((await traceOf(uri, 1))?.curation?.note, 'unsaved');
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  await until('reverted to the file on disk', () => report(uri), (r) => r?.total === 1 && r.dirty === false);
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 });
 
