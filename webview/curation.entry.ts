@@ -32,7 +32,7 @@ type Editing =
   | { kind: 'think'; turn: number; block: number; adding: boolean }
   | { kind: 'answer' }
   | { kind: 'note' }
-  | { kind: 'zoom'; afterTurn: number };
+  | { kind: 'zoom'; afterTurn: number; range?: [number, number] };
 
 const vscode = getVsCodeApi<ViewState>();
 const restored = vscode.getState();
@@ -261,7 +261,8 @@ function renderDetail(keepScroll: boolean): void {
   clear(traceBox);
   const container = el('div', { class: 'sv-cur-traceview' });
   traceBox.append(container);
-  traceView = new TraceView(container, { post: (m) => vscode.postMessage(m) });
+  // A chip or image click (the vetting editor zooms its plot there) starts a forced zoom on that window.
+  traceView = new TraceView(container, { post: (m) => vscode.postMessage(m), zoomTo: (w) => openEditor({ kind: 'zoom', afterTurn: defaultZoomTurn(), range: w }) });
   const show: AgentTrajectoryMessage = { type: 'agent.trajectory', info: { ...t.info, id: traceKey(t) }, events: t.events, select: true };
   traceView.handle(show);
   decorateSteps(t);
@@ -432,6 +433,7 @@ function renderEditor(): void {
   } else {
     title = 'Insert a forced zoom: the model sees this image as a user turn, as if a person had asked for it';
     const range = el('input', { class: 'sv-cur-range', type: 'text', placeholder: '6500-6600', 'aria-label': 'Wavelength range in Å' }) as HTMLInputElement;
+    if (e.range) range.value = `${e.range[0]}-${e.range[1]}`;
     const label = el('input', { class: 'sv-cur-zoom-label', type: 'text', placeholder: 'label, e.g. Hα region (optional)', 'aria-label': 'Label' }) as HTMLInputElement;
     const after = el('select', { class: 'sv-cur-after', 'aria-label': 'After turn' }) as HTMLSelectElement;
     const last = t.finalTurn !== null ? t.finalTurn - 1 : t.turns;

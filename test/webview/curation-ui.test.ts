@@ -139,7 +139,13 @@ describe('trace curator page (headless Chromium)', () => {
       assert.equal(p.file.trace(1).messages.length, before.messages.length - 2);
 
       // Force a zoom after turn 1: rendered by the real tool from the trace's own spectrum.
+      // A tool-call chip opens the form on its window; the curator narrows it.
       await p.page.locator('.sv-cur-step[data-step="1"]').click({ position: { x: 5, y: 5 } });
+      await p.page.locator('.sv-cur-step[data-step="1"] .sv-chip').click();
+      await p.waitFor((x) => x.editing === 'zoom');
+      assert.equal(await p.page.locator('.sv-cur-range').inputValue(), '4650-4850', 'the chip\'s window');
+      await p.press('Escape');
+      await p.waitFor((x) => x.editing === null);
       await p.press('z');
       await p.waitFor((x) => x.editing === 'zoom');
       await p.page.fill('.sv-cur-range', '5100-5250');
