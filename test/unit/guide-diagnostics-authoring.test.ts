@@ -8,12 +8,12 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { initialMessages } from '../../src/core/agent/prompt';
 import { loadGuide, validateGuide } from '../../src/core/guides/guide';
-import { findLineNames, lineNameAt, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../src/core/guides/line-names';
+import { findLineNames, lineNameAt, lineNameCompletions, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../src/core/guides/line-names';
 import { lintWindowLabels } from '../../src/core/guides/lint';
 import { buildPromptPreview, qwenImageTokens } from '../../src/core/guides/preview';
 import { renderOverview } from '../../src/core/render/tool';
 import { openSpectrumFile } from '../../src/core/spectrum/open';
-import { airToVacuum } from '../../src/shared/lines';
+import { LINE_GROUPS, airToVacuum } from '../../src/shared/lines';
 import { guideFoldingRanges } from '../../src/extension/guides/folding';
 import { fixture, repoRoot } from '../support/paths';
 
@@ -154,4 +154,24 @@ test('hover on a wavelength: both media and the features near it; nm converted; 
   assert.match(wavelengthHoverMarkdown(nm), /Hα \(Balmer\)/);
   assert.equal(wavelengthAt(line, line.indexOf('1800')), null, 'not an optical wavelength');
   assert.equal(wavelengthAt(line, line.indexOf('version')), null);
+});
+
+test('completions: every marker with its wavelength to insert, found by its ASCII spelling too', () => {
+  const items = lineNameCompletions();
+  const total = LINE_GROUPS.reduce((n, g) => n + g.lines.length, 0);
+  assert.equal(items.length, total);
+  const ha = items.find((c) => c.label === 'Hα')!;
+  assert.equal(ha.insertText, 'Hα 6563 Å');
+  assert.match(ha.filterText, /Halpha/);
+  assert.match(ha.filterText, /H-alpha/);
+  assert.equal(ha.detail, 'Balmer — 6562.8 Å air, 6564.6 Å vacuum');
+  assert.equal(items.find((c) => c.label === 'He II 4686')!.insertText, 'He II 4686 Å');
+  assert.equal(items.find((c) => c.label === 'O₂ A')!.insertText, 'O₂ A 7594–7621 Å');
+  assert.match(items.find((c) => c.label === 'C₂ 5165')!.filterText, /C2 5165/);
+  // What is inserted is recognised again as the same line by the hover.
+  for (const c of items) {
+    const m = findLineNames(c.insertText)[0];
+    assert.ok(m && m.start === 0, `${c.insertText} is a line name`);
+    assert.ok(m.lines.some((l) => l.label === c.label), `${c.insertText} → ${m.lines.map((l) => l.label)}`);
+  }
 });

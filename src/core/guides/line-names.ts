@@ -144,3 +144,35 @@ export function wavelengthHoverMarkdown(w: WavelengthMention): string {
     ...(rows.length ? ['', 'Nearby features:', '', '| feature | air Å | vacuum Å |', '|---|---:|---:|', ...rows] : ['', 'No catalogued line or band head within 15 Å.']),
   ].join('\n');
 }
+
+export interface LineCompletion {
+  /** As shown in the list, e.g. "Hα" or "He II 4686". */
+  label: string;
+  /** What is inserted: the name with its wavelength, e.g. "Hα 6563 Å". */
+  insertText: string;
+  /** ASCII spellings too, so "halpha" or "Ha" finds Hα. */
+  filterText: string;
+  /** Group and wavelengths, e.g. "Balmer — 6562.8 Å air, 6564.6 Å vacuum". */
+  detail: string;
+}
+
+const GREEK_ASCII: Record<string, string> = { α: 'alpha', β: 'beta', γ: 'gamma', δ: 'delta', ε: 'epsilon', '₂': '2' };
+
+/** Every marker of src/shared/lines.ts as a completion for guide text. */
+export function lineNameCompletions(): LineCompletion[] {
+  return LINE_GROUPS.flatMap((g) =>
+    g.lines.map((l) => {
+      const w = markerWavelengths(l);
+      const wavelength = l.airEnd !== undefined ? `${Math.round(l.air)}–${Math.round(l.airEnd)} Å` : `${Math.round(l.air)} Å`;
+      const hasNumber = /\d{4}/.test(l.label);
+      const insertText = hasNumber ? `${l.label} Å` : `${l.label} ${wavelength}`;
+      const ascii = l.label.replace(/[αβγδε₂]/g, (c) => GREEK_ASCII[c] ?? c);
+      return {
+        label: l.label,
+        insertText,
+        filterText: [...new Set([l.label, ascii, ascii.replace(/\s+/g, ''), ascii.replace(/^H(alpha|beta|gamma|delta|epsilon)$/, 'H-$1')])].join(' '),
+        detail: `${g.name} — ${w.air} Å air, ${w.vacuum} Å vacuum${l.band ? ' (band head)' : ''}`,
+      };
+    }),
+  );
+}

@@ -3,7 +3,7 @@
 // the front matter and sections, and the guide commands. One call from extension.ts registers it all.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { lineNameAt, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../core/guides/line-names';
+import { lineNameAt, lineNameCompletions, lineNameHoverMarkdown, wavelengthAt, wavelengthHoverMarkdown } from '../../core/guides/line-names';
 import { registerGuideCommands, openSpectrumUris } from './commands';
 import { GUIDE_LANGUAGE_ID, registerGuideDiagnostics } from './diagnostics';
 import { guideFoldingRanges } from './folding';
@@ -19,6 +19,7 @@ export function registerGuideLanguage(context: vscode.ExtensionContext, log: vsc
     vscode.languages.registerCodeLensProvider(SELECTOR, lenses),
     vscode.window.tabGroups.onDidChangeTabs(() => lenses.refresh()),
     vscode.languages.registerFoldingRangeProvider(SELECTOR, { provideFoldingRanges }),
+    vscode.languages.registerCompletionItemProvider(SELECTOR, { provideCompletionItems }),
     lenses,
   );
 }
@@ -30,6 +31,25 @@ function provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Ho
   const w = wavelengthAt(line, pos.character);
   if (w) return new vscode.Hover(new vscode.MarkdownString(wavelengthHoverMarkdown(w)), new vscode.Range(pos.line, w.start, pos.line, w.end));
   return null;
+}
+
+const COMPLETIONS = lineNameCompletions();
+
+/** Line and band names with their wavelengths: in the body, and in window labels of the front matter. */
+function provideCompletionItems(doc: vscode.TextDocument, pos: vscode.Position): vscode.CompletionItem[] {
+  const lines = Array.from({ length: Math.min(doc.lineCount, pos.line + 1) }, (_, i) => doc.lineAt(i).text);
+  const inFrontMatter = /^\uFEFF?---\s*$/.test(lines[0] ?? '') && pos.line > 0 && !lines.slice(1, pos.line).some((l) => /^---\s*$/.test(l));
+  if (pos.line === 0 && /^---/.test(lines[0] ?? '')) return [];
+  if (inFrontMatter && !/^\s*(?:-\s+)?label\s*:/.test(lines[pos.line])) return [];
+  const word = doc.getWordRangeAtPosition(pos, /[\p{L}₀-₉\d\[\]]+/u);
+  return COMPLETIONS.map((c) => {
+    const item = new vscode.CompletionItem({ label: c.label, description: c.detail }, vscode.CompletionItemKind.Constant);
+    item.insertText = c.insertText;
+    item.filterText = c.filterText;
+    item.detail = c.detail;
+    if (word) item.range = word;
+    return item;
+  });
 }
 
 /** Lenses on the first line: run on each spectrum open beside the guide, run on a folder, preview, compare with HEAD. */

@@ -120,6 +120,24 @@ test('hover on a line name shows air and vacuum wavelengths', async () => {
   await screenshot('vscode-guide-hover');
 });
 
+test('completion offers line names with their wavelengths in the body and in window labels, not on other keys', async () => {
+  const uri = writeGuide('complete.guide.md', GUIDE + '- He\n');
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const labelOf = (i: vscode.CompletionItem) => (typeof i.label === 'string' ? i.label : i.label.label);
+  const body = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(doc.lineCount - 2, 4));
+  const he = body.items.find((i) => labelOf(i) === 'He II 4686');
+  assert.ok(he, body.items.map(labelOf).slice(0, 20).join(', '));
+  assert.equal(he.insertText, 'He II 4686 Å');
+  assert.match(String(he.detail), /4687\.\d Å vacuum/);
+  const labelLine = doc.getText().split('\n').findIndex((l) => l.includes('label: TiO'));
+  const inLabel = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(labelLine, doc.lineAt(labelLine).text.length));
+  assert.ok(inLabel.items.some((i) => labelOf(i) === 'TiO 7054'));
+  const onKey = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, new vscode.Position(3, 3));
+  assert.ok(!onKey.items.some((i) => labelOf(i) === 'Hα'), 'no line names on the target: line');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
 test('CodeLens: run on the spectrum open beside the guide, on a folder, preview, compare', async () => {
   const uri = writeGuide('lens.guide.md', GUIDE);
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
