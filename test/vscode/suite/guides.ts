@@ -36,7 +36,7 @@ function folder(): string {
   return f.uri.fsPath;
 }
 
-async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let v = await get();
   while (!ok(v)) {
