@@ -80,6 +80,8 @@ let firstPaintMs: number | null = null;
 let firstPaintDone = false;
 let nextRequestId = 1;
 let latestRequest = 0;
+/** Spectrum asked for and not shown yet: repeated n/p presses step on from it, not from the shown one. */
+let pendingIndex: number | null = null;
 let errorShown: ErrorMessage | null = null;
 const webviewId = Math.random().toString(36).slice(2, 10);
 /** Wall-clock milestones of this webview's first paint (converted to ms after the host's openedAt). */
@@ -471,9 +473,16 @@ function scheduleReport(): void {
 }
 
 function requestSpectrum(index: number): void {
-  if (!file || index < 0 || index >= file.spectra.length || index === current?.index) return;
+  if (!file || index < 0 || index >= file.spectra.length) return;
+  if (index === current?.index) {
+    // Back to the one on screen: drop any request still in flight.
+    if (pendingIndex !== null) { latestRequest = -1; pendingIndex = null; }
+    if (ui.picker && ui.picker.value !== String(index)) ui.picker.value = String(index);
+    return;
+  }
   const requestId = nextRequestId++;
   latestRequest = requestId;
+  pendingIndex = index;
   if (ui.picker && ui.picker.value !== String(index)) ui.picker.value = String(index);
   vscode.postMessage({ type: 'getSpectrum', requestId, index });
 }
@@ -481,13 +490,14 @@ function requestSpectrum(index: number): void {
 function step(dir: 1 | -1): void {
   if (!file || !file.spectra.length) return;
   const n = file.spectra.length;
-  const from = current?.index ?? 0;
+  const from = pendingIndex ?? current?.index ?? 0;
   requestSpectrum((from + dir + n) % n);
 }
 
 function showSpectrum(s: SpectrumMessage): void {
   if (s.requestId !== undefined && s.requestId !== latestRequest) return; // a newer request superseded it
   if (!file || !plot) return;
+  pendingIndex = null;
   const prev = current;
   current = s;
   state.spectrumIndex = s.index;
@@ -568,6 +578,7 @@ onHostMessage((msg: HostToWebviewMessage) => {
         break;
       case 'error':
         if (msg.requestId !== undefined && file && plot) {
+          if (msg.requestId === latestRequest) pendingIndex = null;
           // A single spectrum failed: keep the file open, say so in the banner.
           if (ui.banner) { ui.banner.hidden = false; ui.banner.textContent = `Cannot show this spectrum: ${msg.message}`; }
           report();
