@@ -29,7 +29,7 @@ async function press(v: Viewer, key: string) {
   const n = v.reportCount;
   await v.page.keyboard.press(key);
   const r = await v.waitForNextReport(n);
-  await v.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+  await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
   return r;
 }
 
@@ -130,7 +130,7 @@ describe('plot as an instrument (headless Chromium)', () => {
       n = v.reportCount;
       await v.page.keyboard.press('l');
       await v.waitForNextReport(n);
-      await v.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+      await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
       assert.ok((await v.countColour(ORANGE, 20)) < 20, 'l turns every marker off');
       // Group toggles from the toolbar.
       await v.page.locator('.sv-line-tio').click();
