@@ -195,7 +195,8 @@ async function writeBytes(uri: vscode.Uri, bytes: Uint8Array): Promise<void> {
 export class CurationEditorProvider implements vscode.CustomEditorProvider<CurationDocument> {
   private readonly changeEmitter = new vscode.EventEmitter<vscode.CustomDocumentEditEvent<CurationDocument>>();
   readonly onDidChangeCustomDocument = this.changeEmitter.event;
-  private readonly panels = new Set<{ doc: CurationDocument; panel: vscode.WebviewPanel }>();
+  /** Open pages, with the trajectory each shows (it gets the new version after every change). */
+  private readonly panels = new Set<{ doc: CurationDocument; panel: vscode.WebviewPanel; shown: number | null }>();
   private readonly reports = new Map<string, CurationViewReport>();
   /** Open documents by URI (the newest when VS Code briefly holds a closing and a reopened one). */
   private readonly documents = new Map<string, CurationDocument>();
@@ -290,7 +291,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
       nonce: makeNonce(),
       title: doc.fileName,
     });
-    const entry = { doc, panel };
+    const entry: { doc: CurationDocument; panel: vscode.WebviewPanel; shown: number | null } = { doc, panel, shown: null };
     this.panels.add(entry);
     this.lastActive = panel;
     // A report belongs to a page: a new page starts without one (tests wait for the new page's).
@@ -299,7 +300,7 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
       webview.postMessage(msg).then(undefined, (err) => this.log.appendLine(`[curation] postMessage failed: ${errorMessage(err)}`));
     };
     const sub = webview.onDidReceiveMessage((msg: WebviewToHostMessage) => {
-      void this.handleMessage(doc, panel, msg, post).catch((err) => this.log.appendLine(`[curation] ${doc.fileName}: ${errorMessage(err)}`));
+      void this.handleMessage(entry, msg, post).catch((err) => this.log.appendLine(`[curation] ${doc.fileName}: ${errorMessage(err)}`));
     });
     const viewSub = panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) this.lastActive = e.webviewPanel; });
     panel.onDidDispose(() => {
@@ -310,17 +311,20 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
     });
   }
 
-  private async handleMessage(doc: CurationDocument, panel: vscode.WebviewPanel, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void): Promise<void> {
+  private async handleMessage(page: { doc: CurationDocument; panel: vscode.WebviewPanel; shown: number | null }, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void): Promise<void> {
+    const { doc, panel } = page;
     switch (msg.type) {
       case 'curation.ready': {
         post(doc.file.documentMessage(doc.fileName, doc.isDirty, (e) => doc.isModified(e)));
         const entries = doc.file.traceEntries;
         const first = msg.entry !== null && entries.includes(msg.entry) ? msg.entry : entries[0];
+        page.shown = first ?? null;
         if (first !== undefined) post(curationTraceMessage(doc.file, doc.fileName, first));
         return;
       }
       case 'curation.getTrace':
         try {
+          page.shown = msg.entry;
           post(curationTraceMessage(doc.file, doc.fileName, msg.entry, msg.requestId));
         } catch (err) {
           post({ type: 'curation.editResult', requestId: msg.requestId, ok: false, error: errorMessage(err) });
@@ -363,16 +367,16 @@ export class CurationEditorProvider implements vscode.CustomEditorProvider<Curat
   /** Every panel of `doc` gets the new list and, for changed entries, the new trajectory. */
   private broadcast(doc: CurationDocument, entries: number[] | 'all'): void {
     const list = doc.file.documentMessage(doc.fileName, doc.isDirty, (e) => doc.isModified(e));
-    const changed = entries === 'all' ? [] : entries;
     for (const p of this.panels) {
       if (p.doc !== doc) continue;
       void p.panel.webview.postMessage(list);
-      for (const e of changed) {
-        try {
-          void p.panel.webview.postMessage(curationTraceMessage(doc.file, doc.fileName, e));
-        } catch (err) {
-          this.log.appendLine(`[curation] ${doc.fileName}: ${errorMessage(err)}`);
-        }
+      // The shown trajectory again when it may have changed (its edit, undo/redo, revert, a reload from disk).
+      const e = p.shown;
+      if (e === null || (entries !== 'all' && !entries.includes(e)) || doc.file.lines[e]?.kind !== 'trace') continue;
+      try {
+        void p.panel.webview.postMessage(curationTraceMessage(doc.file, doc.fileName, e));
+      } catch (err) {
+        this.log.appendLine(`[curation] ${doc.fileName}: ${errorMessage(err)}`);
       }
     }
   }

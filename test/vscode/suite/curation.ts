@@ -162,9 +162,13 @@ test('edits through the page and the command path; undo and redo with VS Code\'s
 test('revert drops unsaved edits; hot-exit backup replays the edit list to the same document', async () => {
   const uri = await makeTraceFile();
   await openCurator(uri);
+  await vscode.commands.executeCommand('specvet.curation.next');
+  await until('the scripted trajectory shown', () => report(uri), (r) => r?.shownTraceId === traces[1].id && r.trace !== null);
   const disk = fs.readFileSync(uri.fsPath);
   assert.equal(await vscode.commands.executeCommand('specvet._test.curationEdit', uri.toString(), 2, { op: 'setLabel', verdict: 'NO' }), null);
   assert.equal(await vscode.commands.executeCommand('specvet._test.curationEdit', uri.toString(), 2, { op: 'forceZoom', afterTurn: 1, range: [5100, 5250], label: 'C2 5165' }), null);
+  const shownZoom = await until('the forced zoom on the page', () => report(uri), (r) => (r?.trace?.images ?? []).some((i) => i.forced));
+  assert.deepEqual(shownZoom!.trace!.images.find((i) => i.forced)!.window, [5100, 5250]);
   const backup = path.join(os.tmpdir(), `specvet-curation-backup-${process.pid}-${Date.now()}.json`);
   const rt = await vscode.commands.executeCommand<{ same: boolean; dirty: boolean; records: number }>('specvet._test.curationBackupRoundTrip', uri.toString(), backup);
   assert.deepEqual(rt, { same: true, dirty: true, records: 2 });
@@ -173,6 +177,7 @@ test('revert drops unsaved edits; hot-exit backup replays the edit list to the s
 
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await until('reverted', () => traceOf(uri, 2), (t) => !!t && t.label === undefined && !t.steps.some((s) => s.kind === 'forced_zoom'));
+  await until('the page shows the reverted trajectory', () => report(uri), (r) => !!r?.trace && !r.trace.images.some((i) => i.forced) && !r.dirty);
   assert.equal(activeTabDirty(), false);
   assert.deepEqual(fs.readFileSync(uri.fsPath), disk, 'the file was not touched');
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
