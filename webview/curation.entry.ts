@@ -521,6 +521,7 @@ onHostMessage((msg: HostToWebviewMessage) => {
 
 function onDocument(msg: CurationDocumentMessage): void {
   const wasForeign = doc !== null && doc.kind !== 'traces';
+  const before = visible().map((t) => t.entry);
   doc = msg;
   if (msg.kind !== 'traces') {
     renderTitle();
@@ -538,8 +539,12 @@ function onDocument(msg: CurationDocumentMessage): void {
   renderTitle();
   renderList();
   const v = visible();
+  const at = state.entry === null ? -1 : before.indexOf(state.entry);
   if (state.entry === null || !msg.traces.some((t) => t.entry === state.entry)) {
     if (v.length) choose(v[0].entry);
+  } else if (at >= 0 && v.length && !v.some((t) => t.entry === state.entry)) {
+    // The edit took the trajectory out of the filter (approving under "unreviewed"): go on with the next one.
+    choose(v[Math.min(at, v.length - 1)].entry);
   } else if (shown && shown.entry === state.entry) renderDetail(true); // header badges follow the list
   scheduleReport();
 }

@@ -90,6 +90,19 @@ describe('trace curator page (headless Chromium)', () => {
       await p.page.fill('.sv-cur-text', traces[2].id.slice(0, 8));
       r = await p.waitFor((x) => x.filters.text !== '' && x.visible.length === 1);
       assert.deepEqual(r.visible, [3]);
+      await p.page.fill('.sv-cur-text', '');
+
+      // Reviewing under "unreviewed": approving or rejecting moves on to the next one.
+      await p.page.selectOption('.sv-cur-filter-curation', 'unreviewed');
+      r = await p.waitFor((x) => x.filters.curation === 'unreviewed' && x.filters.text === '');
+      assert.deepEqual(r.visible, [0, 1, 3]);
+      await p.page.locator('.sv-cur-row[data-entry="0"]').click();
+      await p.waitFor((x) => x.shownTraceId === traces[0].id && x.trace !== null);
+      await p.press('a');
+      r = await p.waitFor((x) => x.visible.length === 2 && x.shownTraceId === traces[1].id, 'next unreviewed after approving');
+      await p.press('r');
+      r = await p.waitFor((x) => x.visible.length === 1 && x.shownTraceId === traces[2].id, 'next unreviewed after rejecting');
+      assert.deepEqual([p.file.trace(0).curation?.status, p.file.trace(1).curation?.status], ['approved', 'rejected']);
       assertClean(p);
     } finally {
       await p.close();
