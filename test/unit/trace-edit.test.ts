@@ -22,7 +22,7 @@ import { applyTraceEdit, applyTraceEdits, composeFinalAnswer, renderForcedZoom, 
 import { locateTraceSpectrum } from '../../src/core/trace/locate';
 import { validateTrace, type ContentPart, type Trace } from '../../src/core/trace/schema';
 import { fixture } from '../support/paths';
-import { startVllmServer, zoomThenAnswer, type VllmServer } from '../support/vllm-server';
+import { answerText, startVllmServer, thinkText, toolCallText, zoomThenAnswer, type VllmServer } from '../support/vllm-server';
 
 const FILE = fixture('spec-55862-B6212_sp06-025.fits');
 const SHA = createHash('sha256').update(fs.readFileSync(FILE)).digest('hex');
@@ -261,6 +261,26 @@ test('native trace: a forced zoom is one user turn as the loop writes it; deleti
   // Still exportable in the training format.
   const sample = buildSample(edit(d, { op: 'setCuration', status: 'approved' }), { approvedOnly: true });
   assert.ok('sample' in sample, JSON.stringify('skip' in sample ? sample.skip : ''));
+});
+
+test('an error note (two calls in one turn) is deleted from the record only; deleting its turn takes it along', async () => {
+  server.setPolicy(({ turn }) =>
+    turn === 0
+      ? { content: thinkText('Both windows at once.') + toolCallText([7000, 7700], 'TiO') + toolCallText([6100, 6700], 'more TiO') }
+      : { content: thinkText('Enough.') + answerText('YES') },
+  );
+  const base = await runAgent({ spectrum, source: { file: FILE, sha256: SHA }, guide, endpoint: { baseUrl: server.baseUrl, model: 'spec-o3-7b', retries: 0 } });
+  assertConsistent(base);
+  const errIndex = base.steps.findIndex((s) => s.kind === 'error');
+  assert.ok(errIndex > 0, 'the loop recorded the extra call as an error note');
+  const t = edit(base, { op: 'deleteStep', step: errIndex });
+  assertConsistent(t);
+  assert.deepEqual(t.messages, base.messages, 'the model never saw the note: messages unchanged');
+  assert.equal(t.steps.length, base.steps.length - 1);
+  const t2 = edit(base, { op: 'deleteStep', step: base.steps.findIndex((s) => s.kind === 'tool_call') });
+  assertConsistent(t2);
+  assert.equal(t2.steps.some((s) => s.kind === 'error'), false);
+  assert.deepEqual(t2.steps.map((s) => s.kind), ['think', 'answer']);
 });
 
 test('label, curation status and note; every edit stamps editedAt; edits are deterministic and never change their input', async () => {
