@@ -225,7 +225,7 @@ function buildLayout(f: FileLoadedMessage): void {
 
   ui.banner = el('div', { class: 'sv-banner', hidden: '' }, []);
   const plotBox = el('div', { class: 'sv-plot', tabindex: '0', 'aria-label': 'Spectrum plot: drag to zoom, shift-drag to pan, double-click to reset' });
-  ui.status = el('div', { class: 'sv-status' }, []);
+  ui.status = el('div', { class: 'sv-plot-status' }, []);
   ui.cursor = el('div', { class: 'sv-cursor' }, []);
   ui.side = el('aside', { class: 'sv-side' }, []);
   ui.cheat = cheatSheet();

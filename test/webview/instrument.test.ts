@@ -155,7 +155,7 @@ describe('plot as an instrument (headless Chromium)', () => {
       assert.notEqual(await canvasHash(v), rawHash, 'the smoothed line differs');
       r = await press(v, ']');
       assert.equal(r.smoothing, 'boxcar 7 px');
-      assert.match((await v.page.locator('.sv-status').textContent()) ?? '', /boxcar 7 px/);
+      assert.match((await v.page.locator('.sv-plot-status').textContent()) ?? '', /boxcar 7 px/);
       r = await press(v, 's');
       assert.match(r.smoothing, /^gaussian σ \d+ px$/);
       r = await press(v, 's');
