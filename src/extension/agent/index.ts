@@ -83,7 +83,16 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
     status.show();
   };
   let probeSeq = 0;
-  const probe = async () => {
+  let latestProbe: Promise<void> = Promise.resolve();
+  const probe = (): Promise<void> => (latestProbe = probeOnce());
+  /** Resolves when the newest probe (settings may change meanwhile) has set the status. */
+  const probeSettled = async () => {
+    for (let p = latestProbe; ; p = latestProbe) {
+      await p;
+      if (p === latestProbe) return;
+    }
+  };
+  const probeOnce = async () => {
     const seq = ++probeSeq;
     const s = readSettings(true);
     if (!vscode.workspace.isTrusted) {
@@ -342,7 +351,10 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
     vscode.commands.registerCommand('specvet._test.agent.log', () => [...logLines]),
     vscode.commands.registerCommand('specvet._test.agent.notifications', () => [...notifications]),
     vscode.commands.registerCommand('specvet._test.agent.status', async (probeNow?: boolean) => {
-      if (probeNow) await probe();
+      if (probeNow) {
+        void probe();
+        await probeSettled();
+      }
       return { text: status.text, tooltip: String(status.tooltip ?? ''), endpoint: endpointState, trusted: vscode.workspace.isTrusted, settings: readSettings(false) };
     }),
   );
