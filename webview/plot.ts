@@ -4,7 +4,7 @@
 // the decimated points of the visible window (see series.ts).
 import uPlot from 'uplot';
 import { LINE_GROUPS, markerPosition, type LineGroupId } from '../src/shared/lines';
-import { goodPixels, lowerBound, prepareWindow, sigmaFromIvar, smooth, type PlotSeries, type Smoothing } from './series';
+import { buildPyramid, goodPixels, lowerBound, prepareWindow, sigmaFromIvar, smooth, type MinMaxPyramid, type PlotSeries, type Smoothing } from './series';
 
 export interface PlotSpectrum {
   wavelength: Float64Array;
@@ -62,6 +62,7 @@ export class SpectrumPlot {
   private good: Uint8Array = new Uint8Array(0);
   private flux: Float64Array = new Float64Array(0);
   private sigma: Float64Array | null = null;
+  private pyramid: MinMaxPyramid | null = null;
   private full: [number, number] = [0, 1];
   private view: [number, number] = [0, 1];
   private last: PlotSeries | null = null;
@@ -142,6 +143,7 @@ export class SpectrumPlot {
     const sm = smooth(s.flux, rawSigma, this.good, this.opts.smoothing);
     this.flux = sm.values;
     this.sigma = sm.sigma;
+    this.pyramid = buildPyramid({ flux: this.flux, sigma: this.sigma, sky: s.sky, good: this.good });
     const n = this.x.length;
     this.full = n ? [this.x[0], this.x[n - 1]] : [0, 1];
     if (!(this.full[1] > this.full[0])) this.full = [this.full[0] - 1, this.full[0] + 1];
@@ -233,7 +235,7 @@ export class SpectrumPlot {
     this.view = [a, b];
     const columns = Math.max(1, Math.round(this.u.bbox.width / (devicePixelRatio || 1)));
     const w = prepareWindow(
-      { x: this.x, flux: this.flux, sigma: this.opts.showErrors ? this.sigma : null, sky: this.opts.showSky ? this.spec.sky : null, good: this.good },
+      { x: this.x, flux: this.flux, sigma: this.opts.showErrors ? this.sigma : null, sky: this.opts.showSky ? this.spec.sky : null, good: this.good, pyramid: this.pyramid },
       a, b, columns,
     );
     this.last = w;

@@ -103,6 +103,131 @@ export interface SeriesInput {
   sigma: ArrayLike<number> | null;
   sky: ArrayLike<number> | null;
   good: Uint8Array;
+  /** Precomputed block min/max (see buildPyramid): wide windows of long spectra then cost O(columns), not O(pixels). */
+  pyramid?: MinMaxPyramid | null;
+}
+
+/** One level of block extremes: block `b` covers pixels [b·block, (b+1)·block). ±Infinity = nothing in the block. */
+export interface PyramidLevel {
+  block: number;
+  fMin: Float32Array; fMax: Float32Array;
+  mMin: Float32Array; mMax: Float32Array;
+  uMax: Float32Array | null; lMin: Float32Array | null;
+  sMin: Float32Array | null; sMax: Float32Array | null;
+}
+
+/** Min/max of every series over blocks of 8, 16, 32... pixels, built once per spectrum (and smoothing). */
+export interface MinMaxPyramid {
+  n: number;
+  levels: PyramidLevel[];
+}
+
+export const PYRAMID_BASE = 8;
+/** Below this many pixels the direct scan is already fast; no pyramid is built. */
+export const PYRAMID_MIN_PIXELS = 50_000;
+
+function emptyLevel(block: number, nb: number, hasSigma: boolean, hasSky: boolean): PyramidLevel {
+  const lo = () => new Float32Array(nb).fill(Infinity), hi = () => new Float32Array(nb).fill(-Infinity);
+  return {
+    block, fMin: lo(), fMax: hi(), mMin: lo(), mMax: hi(),
+    uMax: hasSigma ? hi() : null, lMin: hasSigma ? lo() : null,
+    sMin: hasSky ? lo() : null, sMax: hasSky ? hi() : null,
+  };
+}
+
+/** O(n) build; about n/4 floats of memory per series. Null for short spectra. */
+export function buildPyramid(input: Pick<SeriesInput, 'flux' | 'sigma' | 'sky' | 'good'>): MinMaxPyramid | null {
+  const { flux, sigma, sky, good } = input;
+  const n = flux.length;
+  if (n < PYRAMID_MIN_PIXELS) return null;
+  const levels: PyramidLevel[] = [];
+  let prev = emptyLevel(PYRAMID_BASE, Math.ceil(n / PYRAMID_BASE), !!sigma, !!sky);
+  for (let i = 0; i < n; i++) {
+    const b = (i / PYRAMID_BASE) | 0;
+    const v = flux[i];
+    if (good[i] === 1) {
+      if (v < prev.fMin[b]) prev.fMin[b] = v;
+      if (v > prev.fMax[b]) prev.fMax[b] = v;
+      if (sigma) {
+        const e = sigma[i];
+        if (Number.isFinite(e)) { if (v + e > prev.uMax![b]) prev.uMax![b] = v + e; if (v - e < prev.lMin![b]) prev.lMin![b] = v - e; }
+      }
+    } else if (Number.isFinite(v)) {
+      if (v < prev.mMin[b]) prev.mMin[b] = v;
+      if (v > prev.mMax[b]) prev.mMax[b] = v;
+    }
+    if (sky) { const sv = sky[i]; if (sv < prev.sMin![b]) prev.sMin![b] = sv; if (sv > prev.sMax![b]) prev.sMax![b] = sv; }
+  }
+  levels.push(prev);
+  while (prev.fMin.length > 2) {
+    const nb = Math.ceil(prev.fMin.length / 2);
+    const next = emptyLevel(prev.block * 2, nb, !!sigma, !!sky);
+    for (let b = 0; b < nb; b++) {
+      const a = 2 * b, c = Math.min(2 * b + 1, prev.fMin.length - 1);
+      next.fMin[b] = Math.min(prev.fMin[a], prev.fMin[c]);
+      next.fMax[b] = Math.max(prev.fMax[a], prev.fMax[c]);
+      next.mMin[b] = Math.min(prev.mMin[a], prev.mMin[c]);
+      next.mMax[b] = Math.max(prev.mMax[a], prev.mMax[c]);
+      if (next.uMax && prev.uMax) next.uMax[b] = Math.max(prev.uMax[a], prev.uMax[c]);
+      if (next.lMin && prev.lMin) next.lMin[b] = Math.min(prev.lMin[a], prev.lMin[c]);
+      if (next.sMin && prev.sMin) next.sMin[b] = Math.min(prev.sMin[a], prev.sMin[c]);
+      if (next.sMax && prev.sMax) next.sMax[b] = Math.max(prev.sMax[a], prev.sMax[c]);
+    }
+    levels.push(next);
+    prev = next;
+  }
+  return { n, levels };
+}
+
+/**
+ * Decimate from the pyramid level whose blocks are at most 1/8 of a column: column edges snap to
+ * block edges (an error under 1/16 of a pixel column), and each column reads 8–16 blocks.
+ */
+function prepareFromPyramid(input: SeriesInput, level: PyramidLevel, i0: number, i1: number, xMin: number, xMax: number, cols: number): PlotSeries {
+  const { x } = input;
+  const B = level.block, nb = level.fMin.length;
+  const wantSigma = !!input.sigma && !!level.uMax, wantSky = !!input.sky && !!level.sMin;
+  const xs = new Float64Array(2 * cols);
+  const f: (number | null)[] = new Array(2 * cols);
+  const m: (number | null)[] = new Array(2 * cols);
+  const up: (number | null)[] | null = wantSigma ? new Array(2 * cols) : null;
+  const lo: (number | null)[] | null = wantSigma ? new Array(2 * cols) : null;
+  const sk: (number | null)[] | null = wantSky ? new Array(2 * cols) : null;
+  const span = xMax - xMin;
+  let yMin = Infinity, yMax = -Infinity;
+  let prevLast = NaN;
+  let bs = Math.max(0, Math.round(i0 / B));
+  for (let c = 0; c < cols; c++) {
+    const edge = c === cols - 1 ? i1 : Math.min(i1, Math.max(i0, lowerBound(x, xMin + (span * (c + 1)) / cols)));
+    const be = c === cols - 1 ? Math.min(nb, Math.ceil(i1 / B)) : Math.min(nb, Math.max(bs, Math.round(edge / B)));
+    let fMin = Infinity, fMax = -Infinity, mMin = Infinity, mMax = -Infinity, uMax = -Infinity, lMin = Infinity, sMin = Infinity, sMax = -Infinity;
+    for (let b = bs; b < be; b++) {
+      if (level.fMin[b] < fMin) fMin = level.fMin[b];
+      if (level.fMax[b] > fMax) fMax = level.fMax[b];
+      if (level.mMin[b] < mMin) mMin = level.mMin[b];
+      if (level.mMax[b] > mMax) mMax = level.mMax[b];
+      if (wantSigma) { if (level.uMax![b] > uMax) uMax = level.uMax![b]; if (level.lMin![b] < lMin) lMin = level.lMin![b]; }
+      if (wantSky) { if (level.sMin![b] < sMin) sMin = level.sMin![b]; if (level.sMax![b] > sMax) sMax = level.sMax![b]; }
+    }
+    const a = 2 * c, b2 = a + 1;
+    const first = Math.min(bs * B, x.length - 1), last = Math.min(Math.max(be * B, bs * B + 1), x.length) - 1;
+    xs[a] = x[first];
+    xs[b2] = x[Math.max(first, last)];
+    if (fMin <= fMax) {
+      // Order the pair so the line continues from the previous column's end (no zig-zag artefacts).
+      const maxFirst = Number.isFinite(prevLast) && Math.abs(prevLast - fMax) < Math.abs(prevLast - fMin);
+      f[a] = maxFirst ? fMax : fMin;
+      f[b2] = maxFirst ? fMin : fMax;
+      prevLast = f[b2]!;
+      if (fMin < yMin) yMin = fMin;
+      if (fMax > yMax) yMax = fMax;
+    } else { f[a] = null; f[b2] = null; }
+    m[a] = mMin <= mMax ? mMin : null; m[b2] = mMin <= mMax ? mMax : null;
+    if (up && lo) { const has = uMax >= lMin; up[a] = up[b2] = has ? uMax : null; lo[a] = lo[b2] = has ? lMin : null; }
+    if (sk) { const has = sMin <= sMax; sk[a] = has ? sMin : null; sk[b2] = has ? sMax : null; }
+    bs = be;
+  }
+  return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: i1 - i0, decimated: true };
 }
 
 /** Plot-ready arrays for one x window: null marks a gap. */
@@ -161,6 +286,13 @@ export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, co
       if (sk && sky) sk[k] = Number.isFinite(sky[i]) ? sky[i] : null;
     }
     return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: count, decimated: false };
+  }
+
+  const perColumn = count / cols;
+  if (input.pyramid && input.pyramid.n === n) {
+    let level: PyramidLevel | null = null;
+    for (const l of input.pyramid.levels) if (l.block * 8 <= perColumn) level = l;
+    if (level) return prepareFromPyramid(input, level, i0, i1, xMin, xMax, cols);
   }
 
   // Decimate: column c covers pixels [start_c, start_{c+1}) in index space (x is near-uniform per pixel).

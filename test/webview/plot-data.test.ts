@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { airToVacuum, LINE_GROUPS, markerPosition, vacuumToAir } from '../../src/shared/lines';
-import { goodPixels, prepareWindow, sigmaFromIvar, smooth } from '../../webview/series';
+import { buildPyramid, goodPixels, prepareWindow, sigmaFromIvar, smooth } from '../../webview/series';
 
 describe('air ↔ vacuum (IAU standard, Morton 1991)', () => {
   test('known lines convert to their vacuum wavelengths', () => {
@@ -73,6 +73,28 @@ describe('min/max decimation per pixel column', () => {
       assert.ok(w.yMax! < 12 && w.yMin! > 8, `autoscale ignores bad pixels (${w.yMin}..${w.yMax}, ${cols} columns)`);
       assert.ok(w.masked.includes(1e6) && w.masked.includes(-1e6), 'bad pixels still drawn');
       assert.ok(!w.flux.includes(1e6), 'not on the flux line');
+    }
+  });
+  test('the block pyramid gives the same extremes as the full scan, for any window', () => {
+    const { x, flux, ivar, mask } = ramp(1_000_000);
+    for (let k = 0; k < 200; k++) flux[(k * 48_271) % 1_000_000] = 10 + ((k * 7919) % 400) - 200;
+    for (let k = 0; k < 50; k++) mask[(k * 69_621) % 1_000_000] = 2;
+    const good = goodPixels(flux, ivar, mask);
+    const sigma = sigmaFromIvar(ivar);
+    const pyramid = buildPyramid({ flux, sigma, sky: flux, good });
+    assert.ok(pyramid && pyramid.levels[0].block === 8);
+    for (const [a, b] of [[x[0], x[999_999]], [4100, 904_100], [250_000.5, 400_000.25], [700_000, 710_000]]) {
+      const direct = prepareWindow({ x, flux, sigma, sky: flux, good }, a, b, 900);
+      const fast = prepareWindow({ x, flux, sigma, sky: flux, good, pyramid }, a, b, 900);
+      assert.equal(fast.x.length, direct.x.length);
+      assert.equal(fast.yMax, direct.yMax, `yMax in ${a}..${b}`);
+      assert.equal(fast.yMin, direct.yMin, `yMin in ${a}..${b}`);
+      const sorted = (v: (number | null)[]) => v.filter((y): y is number => y !== null).sort((p, q) => p - q);
+      // Column edges snap to blocks, so a value may land one column over; the set of extremes is the same.
+      const dMasked = sorted(direct.masked), fMasked = sorted(fast.masked);
+      assert.deepEqual(fMasked.filter((v) => v > 100 || v < -100), dMasked.filter((v) => v > 100 || v < -100), 'masked spikes kept');
+      assert.equal(Math.max(...sorted(fast.upper!)), Math.max(...sorted(direct.upper!)));
+      assert.equal(Math.max(...sorted(fast.sky!)), Math.max(...sorted(direct.sky!)));
     }
   });
   test('few points in the window are passed through unchanged', () => {
