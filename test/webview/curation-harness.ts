@@ -105,8 +105,14 @@ export class CuratorPage {
     await this.page.goto(`${ORIGIN}/index.html`);
   }
 
+  private closed = false;
+
   async send(msg: HostToWebviewMessage): Promise<void> {
-    await this.page.evaluate((m) => window.__specvetDeliver(m), encode(msg));
+    try {
+      await this.page.evaluate((m) => window.__specvetDeliver(m), encode(msg));
+    } catch (err) {
+      if (!this.closed) throw err; // a reply still in flight when the test closed the page is dropped, as VS Code drops it
+    }
   }
 
   private documentMessage(): HostToWebviewMessage {
@@ -184,6 +190,7 @@ export class CuratorPage {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.launched.close();
   }
 }
