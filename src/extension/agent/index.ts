@@ -251,8 +251,6 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
       return file;
     }),
     cmd('specvet.agent.openTrace', async (fileArg?: vscode.Uri | string, indexArg?: number) => {
-      const ed = manager.activeSpectrumEditor();
-      if (!ed) return;
       let file = typeof fileArg === 'string' ? vscode.Uri.file(fileArg) : fileArg;
       if (!file) {
         const picked = await vscode.window.showOpenDialog({ title: 'SpecVet: Open Trace', filters: { 'SpecVet traces': ['jsonl'] }, canSelectMany: false, defaultUri: vscode.Uri.file(tracesFolder(readSettings(false))) });
@@ -284,7 +282,20 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
         notify('error', `SpecVet: ${path.basename(file.fsPath)} has no trajectory number ${index}.`);
         return;
       }
-      return manager.showSaved(ed.doc.uri, trace, `${file.fsPath}:${lines[index]}`).info.id;
+      // Shown beside the spectrum open now; with none open, beside the trace's own spectrum file.
+      let target = fits.activeEditor()?.doc.uri;
+      if (!target) {
+        const src = vscode.Uri.file(trace.source.file);
+        try {
+          await vscode.workspace.fs.stat(src);
+        } catch {
+          notify('error', `SpecVet: open a FITS spectrum to show the trace beside it (the trace's own file ${trace.source.file} is not here).`);
+          return;
+        }
+        await vscode.commands.executeCommand('vscode.openWith', src, 'specvet.fitsViewer');
+        target = src; // the panel replays it as soon as it is ready
+      }
+      return manager.showSaved(target, trace, `${file.fsPath}:${lines[index]}`).info.id;
     }),
     cmd('specvet.agent.selectEndpoint', async (urlArg?: string, modelArg?: string) => {
       if (manager.refuseUntrusted()) return;

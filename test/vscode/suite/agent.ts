@@ -174,6 +174,47 @@ test('save trace appends to the traces file; open trace shows it again with the 
   assert.equal(opened.verdict, 'YES');
 });
 
+test('trajectories survive hiding and re-showing the editor (the recreated webview gets them replayed)', async () => {
+  const before = (await panel())!;
+  const doc = await vscode.workspace.openTextDocument({ content: 'hide the spectrum' });
+  await vscode.window.showTextDocument(doc, { preview: false });
+  await sleep(500);
+  await vscode.commands.executeCommand('vscode.openWith', workspaceFile(LAMOST), 'specvet.fitsViewer');
+  const after = await until('the panel to show the trajectories again', panel, (r) => !!r && r !== before && r.trajectories.length === before.trajectories.length && r.trajectories.every((t) => !t.running));
+  assert.deepEqual(after!.trajectories.map((t) => [t.id, t.items, t.verdict]), before.trajectories.map((t) => [t.id, t.items, t.verdict]));
+});
+
+test('open trace with no spectrum open opens the trace\'s own spectrum beside it', async () => {
+  const file = path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.specvet/traces/traces.jsonl');
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  await sleep(300);
+  const id = await vscode.commands.executeCommand<string>('specvet.agent.openTrace', file, 0);
+  assert.ok(id);
+  const r = await until('the opened trace beside its spectrum', panel, (x) => !!trajectory(x, id) && !trajectory(x, id)!.running);
+  assert.equal(trajectory(r, id)!.verdict, 'YES');
+});
+
+test('concurrency 1: a second run waits in the queue (status bar says so) and starts when the first ends', async () => {
+  await useEndpoint(env('SPECVET_TEST_VLLM_SLOW'));
+  const cfg = vscode.workspace.getConfiguration('specvet');
+  await cfg.update('agent.concurrency', 1, vscode.ConfigurationTarget.Global);
+  try {
+    const first = vscode.commands.executeCommand<string>('specvet.agent.run', 'm-giant');
+    const firstId = await first;
+    const second = vscode.commands.executeCommand<string>('specvet.agent.run', 'm-giant');
+    const st = await until('the status bar to show the queue', () => vscode.commands.executeCommand<{ text: string }>('specvet._test.agent.status'), (x) => /1 running, 1 queued/.test(x.text));
+    assert.match(st.text, /1 queued/);
+    await vscode.commands.executeCommand('specvet.agent.stop');
+    const secondId = await second;
+    assert.ok(secondId && secondId !== firstId, 'the queued run started after the first ended');
+    assert.equal((await hostTrajectories()).find((t) => t.id === firstId)?.status, 'cancelled');
+    await vscode.commands.executeCommand('specvet.agent.stop');
+    await finished(secondId, 20_000);
+  } finally {
+    await cfg.update('agent.concurrency', undefined, vscode.ConfigurationTarget.Global);
+  }
+});
+
 test('stop mid-run ends the trajectory as cancelled', async () => {
   await useEndpoint(env('SPECVET_TEST_VLLM_SLOW'));
   const id = await runGuide('m-giant');
