@@ -226,6 +226,34 @@ describe('agent trace panel (headless Chromium)', () => {
     }
   });
 
+  test('panel buttons ask the host for actions; untrusted status disables them and says why; the plot view answers a selection request', async () => {
+    const v = await openViewer();
+    try {
+      await runInto(v, twoZooms);
+      const t = await waitForTrajectory(v, (x) => !x.running, 'finished trajectory');
+      await v.page.locator('.sv-act-rerun').click();
+      await v.page.locator('.sv-act-save').click();
+      const actions = () => v.fromWebview.filter((m) => m.type === 'agent.action') as Array<{ action: string; trajectoryId: string | null }>;
+      for (let i = 0; i < 50 && actions().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(actions().map((a) => [a.action, a.trajectoryId]), [['rerun', t.id], ['save', t.id]]);
+      assert.equal(await v.page.locator('.sv-act-stop').isDisabled(), true, 'nothing to stop');
+      await v.send({ type: 'agent.status', enabled: false, running: false, reason: 'the workspace is not trusted', endpoint: 'http://127.0.0.1:8000/v1', model: 'spec-o3-7b' });
+      await v.page.waitForFunction(() => document.querySelector('.sv-act-run')?.disabled === true);
+      assert.match(await v.page.locator('.sv-trace-status').innerText(), /Agent disabled: the workspace is not trusted/);
+      assert.equal(await v.page.locator('.sv-act-open').isDisabled(), false, 'saved traces can still be opened');
+      // Force zoom asks the plot for its view: whole spectrum → null; zoomed → the range shown.
+      await v.send({ type: 'agent.getSelection', requestId: 41 });
+      await v.send({ type: 'viewCommand', command: { kind: 'zoomTo', min: 6500, max: 6600 } });
+      await v.send({ type: 'agent.getSelection', requestId: 42 });
+      const replies = () => v.fromWebview.filter((m) => m.type === 'agent.selection') as Array<{ requestId: number; range: [number, number] | null; restFrame: boolean }>;
+      for (let i = 0; i < 100 && replies().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(replies().map((r) => [r.requestId, r.range, r.restFrame]), [[41, null, false], [42, [6500, 6600], false]]);
+      assertClean(v);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('endpoint down: the error is shown clearly with a no-answer badge', async () => {
     const v = await openViewer();
     try {
