@@ -57,6 +57,10 @@ if (existsSync(join(root, 'src/extension/extension.ts'))) {
 if (existsSync(join(root, 'src/cli/main.ts'))) {
   builds.push({ ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist' });
 }
+if (existsSync(join(root, 'src/core/render/worker.ts'))) {
+  // The render pool's worker thread; found next to cli.js/extension.js, and from out/ by walking up to dist/.
+  builds.push({ ...nodeCommon, entryPoints: { 'render-worker': 'src/core/render/worker.ts' }, outdir: 'dist' });
+}
 const webviewEntries = walk('webview', (n) => /^[a-z-]+\.entry\.ts$/.test(n));
 if (webviewEntries.length) {
   builds.push({

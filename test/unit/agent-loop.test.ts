@@ -261,8 +261,14 @@ test('a wrong API key is a clear error, and no key ever reaches the trace', asyn
 
 test('a forced zoom is inserted as a user turn before the next request and recorded with its image', async () => {
   server.setPolicy(({ turn }) => (turn === 0 ? { content: thinkText('look at Hα') + toolCallText([6500, 6600], 'H-alpha'), delayMs: 150 } : { content: thinkText('done') + answerText('NO') }));
-  const run = startAgentRun(input());
-  setTimeout(() => run.forceZoom([7000, 7700], 'TiO 7054'), 30);
+  // Forced while the model's first turn is under way (the overview is drawn on a worker, so a fixed delay could land before it).
+  const run = startAgentRun(
+    input({
+      onEvent: (e) => {
+        if (e.type === 'request_started' && e.turn === 1) setTimeout(() => run.forceZoom([7000, 7700], 'TiO 7054'), 30);
+      },
+    }),
+  );
   const from = server.requests.length;
   const trace = await run.done;
   const reqs = server.requests.slice(from);

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type OpenAI from 'openai';
 import { errorMessage } from '../errors';
 import type { Guide } from '../guides/guide';
-import { renderOverview, runZoomTool, ZOOM_TOOL_DESCRIPTION, ZOOM_TOOL_NAME, ZOOM_TOOL_PARAMETERS } from '../render/tool';
+import { renderOverviewAsync, runZoomToolAsync, ZOOM_TOOL_DESCRIPTION, ZOOM_TOOL_NAME, ZOOM_TOOL_PARAMETERS } from '../render/tool';
 import type { Spectrum } from '../spectrum/model';
 import {
   TRACE_SCHEMA,
@@ -176,7 +176,8 @@ async function execute(input: AgentInput, id: string, queue: ForcedZoom[]): Prom
     let overviewMs = 0;
     if (!input.resumeFrom) {
       const t0 = Date.now();
-      const r = renderOverview(input.spectrum, { observedFrame: input.observedFrame });
+      // Drawn on a render worker: the event loop stays free for the other trajectories' network traffic.
+      const r = await renderOverviewAsync(input.spectrum, { observedFrame: input.observedFrame });
       overviewMs = Date.now() - t0;
       overview = { png: r.png, svg: r.svg, width: r.width, height: r.height, window: null };
       st.messages = initialMessages(input.guide, r.png);
@@ -214,7 +215,7 @@ async function modelLoop(st: RunState, endpoint: EndpointSettings, queue: Forced
 
   for (;;) {
     if (signal.aborted) return cancelled(st);
-    applyForcedZooms(st, queue, protocol);
+    await applyForcedZooms(st, queue, protocol);
     const last = st.messages[st.messages.length - 1];
     // A resumed trace that ends with the model's turn and got nothing new to look at is already complete.
     if (last?.role === 'assistant' && resumedOutcome) return resumedOutcome;
@@ -295,18 +296,18 @@ async function modelLoop(st: RunState, endpoint: EndpointSettings, queue: Forced
       const step = st.addStep({ kind: 'error', turn, at, text: parsed.warnings.join('; ') });
       st.emit({ type: 'error', turn, message: step.text!, step });
     }
-    runToolAndRespond(st, call, callId, protocol, turn, 'tool_result');
+    await runToolAndRespond(st, call, callId, protocol, turn, 'tool_result');
   }
 }
 
 /** Runs a tool call (or answers why it cannot run) and appends the response turn(s). */
-function runToolAndRespond(st: RunState, call: ParsedToolCall, callId: string, protocol: EndpointSettings['protocol'] | 'scripted', turn: number, kind: 'tool_result' | 'forced_zoom'): void {
+async function runToolAndRespond(st: RunState, call: ParsedToolCall, callId: string, protocol: EndpointSettings['protocol'] | 'scripted', turn: number, kind: 'tool_result' | 'forced_zoom'): Promise<void> {
   const t0 = Date.now();
   let text: string;
   let image: RenderedImage | null = null;
   if (call.name === ZOOM_TOOL_NAME) {
     // The raw argument text: the tool reports bad JSON in its own words and echoes numbers as written.
-    const r = runZoomTool(st.input.spectrum, call.rawArguments, { observedFrame: st.input.observedFrame });
+    const r = await runZoomToolAsync(st.input.spectrum, call.rawArguments, { observedFrame: st.input.observedFrame });
     text = r.text;
     if (r.ok) image = { png: r.image.png, svg: r.image.svg, width: r.image.width, height: r.image.height, window: r.window };
   } else if (call.error) text = toolCallErrorText(call.error, ZOOM_TOOL_NAME);
@@ -332,11 +333,11 @@ export function forcedNative(text: string, image: RenderedImage | null): ChatMes
 }
 
 /** Zooms a person asked for: each becomes a user turn in the tool-response shape, recorded as a forced_zoom step. */
-function applyForcedZooms(st: RunState, queue: ForcedZoom[], protocol: EndpointSettings['protocol'] | 'scripted'): void {
+async function applyForcedZooms(st: RunState, queue: ForcedZoom[], protocol: EndpointSettings['protocol'] | 'scripted'): Promise<void> {
   while (queue.length) {
     const z = queue.shift()!;
     const args: Record<string, unknown> = { wavelength_range: z.range, ...(z.label ? { label: z.label } : {}) };
-    runToolAndRespond(st, { source: 'text', name: ZOOM_TOOL_NAME, arguments: args, rawArguments: JSON.stringify(args) }, `forced_${st.steps.length}`, protocol, st.turns, 'forced_zoom');
+    await runToolAndRespond(st, { source: 'text', name: ZOOM_TOOL_NAME, arguments: args, rawArguments: JSON.stringify(args) }, `forced_${st.steps.length}`, protocol, st.turns, 'forced_zoom');
   }
 }
 
@@ -347,7 +348,7 @@ function applyForcedZooms(st: RunState, queue: ForcedZoom[], protocol: EndpointS
  */
 async function scripted(st: RunState, queue: ForcedZoom[]): Promise<Outcome> {
   const signal = st.input.signal!;
-  applyForcedZooms(st, queue, 'scripted');
+  await applyForcedZooms(st, queue, 'scripted');
   const windows = st.input.guide.windows.slice(0, ENDPOINT_DEFAULTS.maxTurns - 1);
   for (const w of windows) {
     if (signal.aborted) return cancelled(st);
@@ -359,7 +360,7 @@ async function scripted(st: RunState, queue: ForcedZoom[]): Promise<Outcome> {
     st.emit({ type: 'assistant_message', turn, content, toolCallCount: 1 });
     const step = st.addStep({ kind: 'tool_call', turn, at: st.at(), name: ZOOM_TOOL_NAME, arguments: args });
     st.emit({ type: 'tool_call', turn, name: ZOOM_TOOL_NAME, arguments: args, step });
-    runToolAndRespond(st, { source: 'text', name: ZOOM_TOOL_NAME, arguments: args, rawArguments: JSON.stringify(args) }, `call_${turn}`, 'scripted', turn, 'tool_result');
+    await runToolAndRespond(st, { source: 'text', name: ZOOM_TOOL_NAME, arguments: args, rawArguments: JSON.stringify(args) }, `call_${turn}`, 'scripted', turn, 'tool_result');
     await new Promise<void>((r) => setImmediate(r)); // let cancellation and listeners in between windows
   }
   return { status: 'scripted', answer: noAnswer(null, 'scripted inspection: no model, no verdict by design') };

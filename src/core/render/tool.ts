@@ -3,6 +3,7 @@
 // range validation, and result/error texts that echo numbers the way the Python tool printed them.
 import { toRestFrame, type Spectrum } from '../spectrum/model';
 import { DEFAULT_TITLE, renderSpectrumImage, type RenderedImage } from './index';
+import { renderInPool } from './pool';
 
 export const ZOOM_TOOL_NAME = 'spectral_visualization_tool';
 
@@ -58,41 +59,92 @@ export function renderOverview(spectrum: Spectrum, opts: ZoomToolOptions = {}): 
 }
 
 /**
+ * The overview off the calling thread (render worker pool); the same bytes as renderOverview. The
+ * spectrum's arrays go to a worker once and stay cached there while zooms on it follow.
+ */
+export async function renderOverviewAsync(spectrum: Spectrum, opts: ZoomToolOptions = {}): Promise<RenderedImage & { frame: ZoomFrame }> {
+  const frame = frameOf(spectrum, opts.observedFrame);
+  const img = await renderInPool(pooledSpectrum(spectrum, opts.observedFrame ?? false), { window: null, title: opts.title ?? DEFAULT_TITLE });
+  return { ...img, frame };
+}
+
+/**
  * Runs one tool call. `args` is the call's arguments: the raw JSON text the model wrote (preferred:
  * numbers are then echoed exactly as written, 12000 vs 12000.0) or an already parsed object.
  */
 export function runZoomTool(spectrum: Spectrum, args: unknown, opts: ZoomToolOptions = {}): ZoomToolResult {
+  let shown: { wavelength: Float64Array; frame: ZoomFrame } | null = null;
+  const frameData = () => (shown ??= toolFrame(spectrum, opts.observedFrame));
+  const plan = planZoom(args, opts, () => dataRange(frameData().wavelength, spectrum.flux), frameOf(spectrum, opts.observedFrame));
+  if (!plan.ok) return plan;
+  const img = renderSpectrumImage({ wavelength: frameData().wavelength, flux: spectrum.flux }, { window: plan.window, title: plan.title });
+  return { ok: true, text: plan.text, window: plan.window, image: pickImage(img), frame: plan.frame };
+}
+
+/**
+ * runZoomTool off the calling thread (render worker pool): the same texts and image bytes. The
+ * arguments are checked here; only a valid window is drawn, by a worker that already holds the
+ * spectrum after the overview.
+ */
+export async function runZoomToolAsync(spectrum: Spectrum, args: unknown, opts: ZoomToolOptions = {}): Promise<ZoomToolResult> {
+  const plan = planZoom(args, opts, () => spectrumDataRange(spectrum, opts.observedFrame ?? false), frameOf(spectrum, opts.observedFrame));
+  if (!plan.ok) return plan;
+  const img = await renderInPool(pooledSpectrum(spectrum, opts.observedFrame ?? false), { window: plan.window, title: plan.title });
+  return { ok: true, text: plan.text, window: plan.window, image: pickImage(img), frame: plan.frame };
+}
+
+/** What a tool call asks for, once its arguments are checked: the window to draw and the result text, or the error result. */
+type ZoomPlan = { ok: true; text: string; window: [number, number] | null; title: string; frame: ZoomFrame } | { ok: false; text: string };
+
+/** The tool's semantics without the drawing. `range` gives the plottable data range in the tool's frame (only computed when a window needs checking). */
+function planZoom(args: unknown, opts: ZoomToolOptions, range: () => [number, number], frame: ZoomFrame): ZoomPlan {
   const parsed = parseArguments(args);
   if (!parsed.ok) return { ok: false, text: `Error: Invalid tool arguments: ${parsed.reason}.` };
-  const { range, rangeText, label } = parsed;
-  const { wavelength, frame } = toolFrame(spectrum, opts.observedFrame);
-  const [lo, hi] = dataRange(wavelength, spectrum.flux);
   const title = opts.title ?? DEFAULT_TITLE;
-
-  if (range === undefined) {
-    const img = renderSpectrumImage({ wavelength, flux: spectrum.flux }, { window: null, title });
-    return { ok: true, text: 'Generated full spectrum visualization.', window: null, image: pickImage(img), frame };
-  }
-  const nums = Array.isArray(range) && range.length === 2 && range.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (range as number[]) : null;
+  if (parsed.range === undefined) return { ok: true, text: 'Generated full spectrum visualization.', window: null, title, frame };
+  const [lo, hi] = range();
+  const nums = Array.isArray(parsed.range) && parsed.range.length === 2 && parsed.range.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (parsed.range as number[]) : null;
   const valid = nums !== null && nums[0] < nums[1] && Number.isFinite(lo) && nums[1] >= lo && nums[0] <= hi;
   if (!valid) {
     return {
       ok: false,
-      text: `Error: The specified wavelength range ${rangeText} is invalid or outside the available data range [${pyFixed1(lo)}, ${pyFixed1(hi)}].`,
+      text: `Error: The specified wavelength range ${parsed.rangeText} is invalid or outside the available data range [${pyFixed1(lo)}, ${pyFixed1(hi)}].`,
     };
   }
-  const window: [number, number] = [nums[0], nums[1]];
-  const img = renderSpectrumImage({ wavelength, flux: spectrum.flux }, { window, title });
-  const parts = Array.isArray(range) ? (range as unknown[]) : [];
+  const parts = Array.isArray(parsed.range) ? (parsed.range as unknown[]) : [];
   const shown = parsed.itemTexts ?? parts.map(pyRepr);
-  const suffix = label ? ` for ${label}` : '';
+  const suffix = parsed.label ? ` for ${parsed.label}` : '';
+  return { ok: true, text: `Generated spectral visualization focused on wavelength range (${shown[0]}, ${shown[1]}) Å${suffix}.`, window: [nums[0], nums[1]], title, frame };
+}
+
+/** The frame toolFrame would pick, without computing the wavelengths. */
+function frameOf(spectrum: Spectrum, observedFrame = false): ZoomFrame {
+  const z = spectrum.meta.redshift;
+  return z !== null && Number.isFinite(z) && !observedFrame ? 'rest' : 'observed';
+}
+
+/** Cache identity of the arrays the tool draws for this spectrum and frame: z is part of it, so a changed redshift is a new entry. */
+function spectrumFrameKey(spectrum: Spectrum, observedFrame: boolean): string {
+  return frameOf(spectrum, observedFrame) === 'rest' ? `rest:${spectrum.meta.redshift}` : 'observed';
+}
+
+/** The spectrum as the pool caches it: the tool-frame wavelengths are computed only when a worker lacks them. */
+function pooledSpectrum(spectrum: Spectrum, observedFrame: boolean) {
   return {
-    ok: true,
-    text: `Generated spectral visualization focused on wavelength range (${shown[0]}, ${shown[1]}) Å${suffix}.`,
-    window,
-    image: pickImage(img),
-    frame,
+    cacheKey: { owner: spectrum, variant: spectrumFrameKey(spectrum, observedFrame) },
+    data: () => ({ wavelength: toolFrame(spectrum, observedFrame).wavelength, flux: spectrum.flux }),
   };
+}
+
+/** Data range in the tool's frame, remembered per spectrum and frame (a trajectory asks for it on every zoom). */
+const dataRanges = new WeakMap<Spectrum, Map<string, [number, number]>>();
+function spectrumDataRange(spectrum: Spectrum, observedFrame: boolean): [number, number] {
+  let perFrame = dataRanges.get(spectrum);
+  if (!perFrame) dataRanges.set(spectrum, (perFrame = new Map()));
+  const key = spectrumFrameKey(spectrum, observedFrame);
+  let r = perFrame.get(key);
+  if (!r) perFrame.set(key, (r = dataRange(toolFrame(spectrum, observedFrame).wavelength, spectrum.flux)));
+  return r;
 }
 
 function pickImage(img: RenderedImage): { png: Uint8Array; width: number; height: number; svg: string } {
