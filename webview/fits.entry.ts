@@ -85,7 +85,11 @@ let pendingIndex: number | null = null;
 let errorShown: ErrorMessage | null = null;
 const webviewId = Math.random().toString(36).slice(2, 10);
 /** Wall-clock milestones of this webview's first paint (converted to ms after the host's openedAt). */
-const milestones: Record<string, number> = { script: Date.now() };
+const milestones: Record<string, number> = {
+  // When VS Code's webview document started loading, then when our bundle began to run.
+  document: Math.round(performance.timeOrigin),
+  script: Date.now(),
+};
 /** The agent's trace panel beside the plot (webview/trace; hidden until a trajectory arrives). */
 let traceView: TraceView | null = null;
 const ui: {
