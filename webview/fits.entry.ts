@@ -186,6 +186,8 @@ function hduTable(hdus: FileLoadedMessage['hdus']): HTMLElement {
 }
 
 function buildLayout(f: FileLoadedMessage): void {
+  plot?.destroy(); // a reload rebuilds everything
+  plot = null;
   clear(app);
   errorShown = null;
   const multi = f.spectra.length > 1;
@@ -572,7 +574,9 @@ onHostMessage((msg: HostToWebviewMessage) => {
         milestones.fileLoaded ??= Date.now();
         file = msg;
         current = null;
+        pendingIndex = null;
         buildLayout(msg);
+        if (msg.reloaded && msg.spectra.length) requestSpectrum(Math.min(state.spectrumIndex, msg.spectra.length - 1));
         if (msg.catalog || !msg.spectra.length) scheduleReport();
         break;
       case 'spectrum':

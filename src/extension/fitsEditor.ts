@@ -19,37 +19,85 @@ import { errorToMessage, fileLoadedMessage, spectrumMessage } from './messages';
 
 export const FITS_VIEW_TYPE = 'specvet.fitsViewer';
 
-/** One opened FITS file: the parsed file, or the error that stopped it. */
+interface FitsDocumentState {
+  file: SpectrumFile | null;
+  error: SpecVetError | Error | null;
+  /** Host clock when this read started: the first-paint measurement's origin. */
+  openedAt: number;
+  /** ms after openedAt when the bytes were read and parsed. */
+  parsedMs: number;
+}
+
+/** One opened FITS file: the parsed file, or the error that stopped it. Re-read when the file changes on disk. */
 export class FitsDocument implements vscode.CustomDocument {
-  constructor(
-    readonly uri: vscode.Uri,
-    readonly openedAt: number,
-    readonly file: SpectrumFile | null,
-    readonly error: SpecVetError | Error | null,
-    /** ms after openedAt when the bytes were read and parsed. */
-    readonly parsedMs: number = Date.now() - openedAt,
-  ) {}
+  private state: FitsDocumentState;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after the file changed on disk and was read again. */
+  readonly onDidReload = this.changed.event;
+  private watcher: vscode.FileSystemWatcher | null = null;
+  private reloadTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(readonly uri: vscode.Uri, state: FitsDocumentState) {
+    this.state = state;
+  }
+
+  get file(): SpectrumFile | null { return this.state.file; }
+  get error(): SpecVetError | Error | null { return this.state.error; }
+  get openedAt(): number { return this.state.openedAt; }
+  get parsedMs(): number { return this.state.parsedMs; }
 
   get fileName(): string {
     return this.uri.path.split('/').pop() || this.uri.path;
   }
 
-  dispose(): void {}
+  dispose(): void {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.dispose();
+    this.changed.dispose();
+  }
 
   static async open(uri: vscode.Uri): Promise<FitsDocument> {
+    const doc = new FitsDocument(uri, await FitsDocument.read(uri));
+    doc.watch();
+    return doc;
+  }
+
+  private static async read(uri: vscode.Uri): Promise<FitsDocumentState> {
     const openedAt = Date.now();
+    const done = (file: SpectrumFile | null, error: SpecVetError | Error | null): FitsDocumentState => ({ file, error, openedAt, parsedMs: Date.now() - openedAt });
     let bytes: Uint8Array;
     try {
       bytes = await vscode.workspace.fs.readFile(uri);
     } catch (err) {
-      return new FitsDocument(uri, openedAt, null, new SpecVetError('io', `cannot read the file: ${errorMessage(err)}`, uri.fsPath || uri.path));
+      return done(null, new SpecVetError('io', `cannot read the file: ${errorMessage(err)}`, uri.fsPath || uri.path));
     }
     try {
       const name = uri.path.split('/').pop() || uri.path;
-      return new FitsDocument(uri, openedAt, readSpectrumFile(bytes, name), null);
+      return done(readSpectrumFile(bytes, name), null);
     } catch (err) {
-      return new FitsDocument(uri, openedAt, null, err instanceof Error ? err : new Error(String(err)));
+      return done(null, err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Files get re-downloaded or regenerated while open: read again (debounced) when they change. */
+  private watch(): void {
+    try {
+      const dir = vscode.Uri.joinPath(this.uri, '..');
+      this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(dir, this.fileName), false, false, true);
+    } catch {
+      return; // a file system without watching: the editor simply does not auto-reload
+    }
+    const schedule = () => {
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => {
+        void FitsDocument.read(this.uri).then((state) => {
+          this.state = state;
+          this.changed.fire();
+        });
+      }, 300);
+    };
+    this.watcher.onDidChange(schedule);
+    this.watcher.onDidCreate(schedule);
   }
 }
 
@@ -122,11 +170,16 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
         this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
       }
     });
+    const reloadSub = doc.onDidReload(() => {
+      this.log.appendLine(`[fits] ${doc.fileName} changed on disk: reloaded${doc.error ? ` (${doc.error.message})` : ''}`);
+      post(doc.file ? { ...fileLoadedMessage(doc.file, doc.fileName, doc.openedAt), reloaded: true } : errorToMessage(doc.error, doc.fileName, null));
+    });
     this.lastActive = panel;
     const viewSub = panel.onDidChangeViewState((e) => { if (e.webviewPanel.active) this.lastActive = e.webviewPanel; });
     panel.onDidDispose(() => {
       sub.dispose();
       viewSub.dispose();
+      reloadSub.dispose();
       this.panels.delete(entry);
       if (this.lastActive === panel) this.lastActive = null;
       // A closed editor's last report must not be mistaken for a reopened one's.

@@ -51,6 +51,8 @@ export interface FileLoadedMessage extends MessageBase {
   openedAt: number;
   /** Host milestones in ms after `openedAt` (file parsed, webview HTML set, webview ready), for the first-paint breakdown. */
   hostPhases?: Record<string, number>;
+  /** The file changed on disk and was read again: the webview keeps its view and asks for its spectrum. */
+  reloaded?: boolean;
 }
 
 /** One spectrum, arrays as typed arrays. Also the reply to {@link GetSpectrumRequest}. */

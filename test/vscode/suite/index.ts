@@ -151,6 +151,22 @@ test('view state survives hiding and re-showing the editor (webview recreated)',
   await closeAll();
 });
 
+test('a file changed on disk is read again: new content, then a clear error, then fixed', async () => {
+  const uri = workspaceFile('reload-me.fits');
+  const r0 = await openAndWait('reload-me.fits', (x) => x.view === 'plot' && x.title.startsWith('SDSS'));
+  const lamost = await vscode.workspace.fs.readFile(workspaceFile('spec-55862-B6212_sp06-025.fits'));
+  const sdss = await vscode.workspace.fs.readFile(uri);
+  await vscode.workspace.fs.writeFile(uri, lamost);
+  const r1 = await waitForRender(uri, (x) => x.view === 'plot' && x.title.startsWith('LAMOST'), 20_000, 'reloaded LAMOST content');
+  assert.equal(r1.webviewId, r0.webviewId, 'same editor, no reopen');
+  assert.equal(r1.nPoints, 3904);
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('garbage '.repeat(500)));
+  await waitForRender(uri, (x) => x.view === 'error', 20_000, 'error after a bad write');
+  await vscode.workspace.fs.writeFile(uri, sdss);
+  await waitForRender(uri, (x) => x.view === 'plot' && x.title.startsWith('SDSS'), 20_000, 'fixed again');
+  await closeAll();
+});
+
 /** First-paint timings for the benchmark: open each fixture `SPECVET_FIRST_PAINT_RUNS` times. */
 test('first-paint timings', async () => {
   const out = process.env.SPECVET_FIRST_PAINT_FILE;
