@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { FitsEditorProvider } from './fitsEditor';
 import { registerGuideLanguage } from './guides';
 import { activateAgent } from './agent';
+import { parseRange } from './agent/input';
 import { CurationEditorProvider } from './curation/curationEditor';
 import type { RenderReport, ViewCommand } from '../shared/protocol';
 
@@ -34,12 +35,12 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
     vscode.commands.registerCommand('specvet.zoomTo', async (range?: string) => {
       const text = range ?? (await vscode.window.showInputBox({ prompt: 'Wavelength range in Å, e.g. 6500-6600', placeHolder: '6500-6600' }));
       if (!text) return;
-      const m = /^\s*(\d+(?:\.\d*)?)\s*[-–:,\s]\s*(\d+(?:\.\d*)?)\s*$/.exec(text);
-      if (!m || !(Number(m[1]) < Number(m[2]))) {
+      const r = parseRange(text);
+      if (!r) {
         void vscode.window.showErrorMessage(`SpecVet: "${text}" is not a wavelength range like 6500-6600.`);
         return;
       }
-      fits.sendViewCommand({ kind: 'zoomTo', min: Number(m[1]), max: Number(m[2]) });
+      fits.sendViewCommand({ kind: 'zoomTo', min: r[0], max: r[1] });
     }),
     vscode.commands.registerCommand('specvet.openInViewer', async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
