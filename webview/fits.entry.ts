@@ -230,7 +230,7 @@ function buildLayout(f: FileLoadedMessage): void {
   ]);
 
   ui.banner = el('div', { class: 'sv-banner', hidden: '' }, []);
-  const plotBox = el('div', { class: 'sv-plot', tabindex: '0', 'aria-label': 'Spectrum plot: drag to zoom, shift-drag to pan, double-click to reset' });
+  const plotBox = el('div', { class: 'sv-plot', tabindex: '0', 'aria-label': 'Spectrum plot: drag or wheel to zoom, shift-drag to pan, double-click to reset' });
   ui.status = el('div', { class: 'sv-plot-status' }, []);
   ui.cursor = el('div', { class: 'sv-cursor' }, []);
   ui.side = el('aside', { class: 'sv-side' }, []);
@@ -428,7 +428,7 @@ function renderMeta(): void {
 
 function cheatSheet(): HTMLElement {
   const keys: Array<[string, string]> = [
-    ['drag', 'zoom to the dragged wavelength range'], ['shift-drag, ← →', 'pan'], ['+ / −', 'zoom in / out'],
+    ['drag', 'zoom to the dragged wavelength range'], ['shift-drag, ← →, shift-wheel', 'pan'], ['+ / −, wheel', 'zoom in / out (wheel: about the pointer)'],
     ['0, Home, double-click', 'reset zoom'], ['n / p, PageDown / PageUp', 'next / previous spectrum'],
     ['e', 'error band on/off'], ['m', 'masked pixels on/off'], ['k', 'sky overlay on/off'], ['r', 'rest / observed frame'],
     ['l', 'all line markers on/off'], ['s', 'smoothing: none → boxcar → gaussian'], ['[ / ]', 'narrower / wider kernel'],

@@ -217,6 +217,18 @@ export class SpectrumPlot {
     };
     this.u = new uPlot(opts, [[], [], [], [], [], []], this.container);
     this.u.over.tabIndex = -1;
+    // Wheel zooms about the pointer (the wavelength under it stays put); shift+wheel pans.
+    this.u.over.addEventListener('wheel', (e: WheelEvent) => {
+      if (!this.spec || !this.u) return;
+      e.preventDefault();
+      const delta = Math.abs(e.deltaY) >= Math.abs(e.deltaX) ? e.deltaY : e.deltaX;
+      if (e.shiftKey) { this.panByFraction(Math.sign(delta) * 0.1); return; }
+      const rect = this.u.over.getBoundingClientRect();
+      const at = this.u.posToVal(e.clientX - rect.left, 'x');
+      const factor = Math.pow(1.0015, Math.max(-400, Math.min(400, delta)));
+      const [a, b] = this.view;
+      this.setView([at - (at - a) * factor, at + (b - at) * factor]);
+    }, { passive: false });
   }
 
   /** Show x in [a, b] (clamped to the data with a little margin); the only place data reaches uPlot. */

@@ -108,6 +108,17 @@ describe('FITS viewer webview (headless Chromium)', () => {
       const dragged = await v.waitForNextReport(n, (x) => x.xRange![0] > before2.xRange![0] + 1);
       assert.ok(Math.abs(span(dragged.xRange) - span(before2.xRange)) < 1e-6, 'shift-drag keeps the width');
 
+      // The wheel zooms about the pointer: the wavelength under it stays where it is.
+      await v.page.keyboard.press('0');
+      const px = box.x + box.width * 0.25;
+      const atFull = full.xRange![0] + span(full.xRange) * 0.25;
+      n = v.reportCount;
+      await v.page.mouse.move(px, y);
+      await v.page.mouse.wheel(0, -300);
+      const wheeled = await v.waitForNextReport(n, (x) => span(x.xRange) < span(full.xRange) * 0.9);
+      const atAfter = wheeled.xRange![0] + span(wheeled.xRange) * 0.25;
+      assert.ok(Math.abs(atAfter - atFull) < span(full.xRange) * 0.01, `pointer wavelength kept: ${atFull} → ${atAfter}`);
+
       n = v.reportCount;
       await v.page.mouse.dblclick(box.x + box.width / 2, y);
       const reset2 = await v.waitForNextReport(n, (x) => span(x.xRange) === span(full.xRange));
