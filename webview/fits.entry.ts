@@ -656,6 +656,9 @@ watchTheme(() => {
 });
 
 window.addEventListener('error', (e) => vscode.postMessage({ type: 'webviewError', message: `${e.message} (${e.filename}:${e.lineno})` }));
+// A blocked resource or script would silently break the view: report it like an exception.
+document.addEventListener('securitypolicyviolation', (e) =>
+  vscode.postMessage({ type: 'webviewError', message: `content security policy blocked ${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})` }));
 window.addEventListener('unhandledrejection', (e) => vscode.postMessage({ type: 'webviewError', message: String(e.reason) }));
 
 vscode.postMessage({ type: 'ready', spectrumIndex: state.spectrumIndex });

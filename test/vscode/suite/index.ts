@@ -95,6 +95,11 @@ for (const name of SPECTRUM_FIXTURES) {
   });
 }
 
+test('no FITS webview reported an exception or a content-security-policy violation', async () => {
+  const { webviewErrors } = (await vscode.commands.executeCommand('specvet._test.panels')) as { webviewErrors: string[] };
+  assert.deepEqual(webviewErrors, []);
+});
+
 test('redrock catalogue opens as a table of targets', async () => {
   const r = await openAndWait('redrock-test.fits', (x) => x.view === 'catalog');
   assert.equal(r.catalogRows, truth['redrock-test.fits'].redshifts.length);
