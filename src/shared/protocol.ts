@@ -302,7 +302,7 @@ export interface TrajectoryReport {
   /** Plain text of each think block as shown (after Markdown rendering). */
   thinkTexts: string[];
   /** Sizes of the images as decoded by the browser. */
-  images: Array<{ width: number; height: number; forced: boolean; window: [number, number] | null }>;
+  images: Array<{ width: number; height: number; forced: boolean; window: [number, number] | null; bytes: number }>;
   /** Badge text: "YES", "NO" or "no answer"; null while running. */
   verdict: string | null;
   formatOk: boolean | null;

@@ -129,7 +129,7 @@ describe('agent trace panel (headless Chromium)', () => {
       assert.match(t.thinkTexts[2], /a carbon star/);
       // The images shown are the ones the model received (same pixel sizes as the requests carried).
       const sent = server.chatRequests().at(-1)!.images.slice(1);
-      assert.deepEqual(t.images.map((i) => [i.width, i.height]), sent.map((i) => [i.width, i.height]));
+      assert.deepEqual(t.images.map((i) => [i.width, i.height, i.bytes]), sent.map((i) => [i.width, i.height, i.bytes]), 'same sizes and byte counts as the PNGs the server received');
       const natural = await v.page.$$eval('.sv-tool-image', (imgs: any[]) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]));
       assert.deepEqual(natural, sent.map((i) => [i.width, i.height]), 'the browser decoded the PNG bytes');
       // Streaming: the text grew in order (each state a prefix of the next, within a turn) before the turn completed.

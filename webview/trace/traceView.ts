@@ -148,7 +148,7 @@ class Trajectory {
             img.addEventListener('click', () => this.view.zoomPlot(w, this.info, null));
           }
           kids.push(img);
-          this.report.images.push({ width: e.width, height: e.height, forced: e.forced, window: e.window });
+          this.report.images.push({ width: e.width, height: e.height, forced: e.forced, window: e.window, bytes: e.png.length });
         }
         kids.push(el('div', { class: e.ok ? 'sv-tool-text' : 'sv-item-error' }, [e.text]));
         this.add(kind, el('li', { class: `sv-item sv-image${e.forced ? ' sv-forced' : ''}` }, kids));

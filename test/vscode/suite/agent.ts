@@ -164,6 +164,11 @@ test('save trace appends to the traces file; open trace shows it again with the 
   assert.equal(last.schema, 'specvet.trace/1');
   assert.equal(last.id, sel.id);
   assert.equal(last.answer.verdict, 'YES');
+  // The panel showed the exact PNGs the model received: same byte counts as the images in the sent messages.
+  const sentImages = (last.steps as Array<{ kind: string; image?: { message: number; part: number } }>)
+    .filter((st) => st.image)
+    .map((st) => Buffer.from(last.messages[st.image!.message].content[st.image!.part].image_url.url.split(',')[1], 'base64').length);
+  assert.deepEqual(sel.images.map((i) => i.bytes), sentImages);
   const openedId = await vscode.commands.executeCommand<string>('specvet.agent.openTrace', file, lines.length - 1);
   assert.ok(openedId);
   const t = await until('the opened trace in the panel', panel, (x) => !!trajectory(x, openedId) && !trajectory(x, openedId)!.running);
