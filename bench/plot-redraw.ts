@@ -20,7 +20,7 @@ function syntheticSpectrum(n: number): SpectrumMessage {
     if (w > 7594 && w < 7621) mask[i] = 1;
   }
   return {
-    type: 'spectrum', index: 0, medium: 'vacuum', empty: false, wavelength, flux, ivar, mask, sky, arms: [],
+    type: 'spectrum', index: 0, medium: 'vacuum', empty: false, wavelength, flux, ivar, mask, sky, arms: [], armSpectra: [],
     meta: {
       survey: 'SDSS', format: 'sdss-spec', id: `synthetic-${n}`, name: null, objectClass: 'STAR', subclass: null, redshift: 0,
       redshiftSource: null, ra: null, dec: null, snr: {}, mjd: null, plate: null, fiber: null, targetId: null, fluxUnit: 'arbitrary',

@@ -44,6 +44,7 @@ interface ViewState {
   showErrors: boolean;
   showMasked: boolean;
   showSky: boolean;
+  showArms: boolean;
   smoothing: Smoothing;
   lineGroups: Record<LineGroupId, boolean>;
   sideTab: 'object' | 'header' | 'hdus';
@@ -59,6 +60,7 @@ function defaultState(): ViewState {
     showErrors: true,
     showMasked: true,
     showSky: false,
+    showArms: false,
     smoothing: { kind: 'none', width: 5 },
     lineGroups: Object.fromEntries(LINE_GROUPS.map((g) => [g.id, g.defaultOn])) as Record<LineGroupId, boolean>,
     sideTab: 'object',
@@ -148,6 +150,7 @@ function plotOptions(): PlotOptions {
     showErrors: state.showErrors,
     showMasked: state.showMasked,
     showSky: state.showSky,
+    showArms: state.showArms,
     restFrame: state.restFrame,
     smoothing: state.smoothing,
     lineGroups: state.lineGroups,
@@ -207,6 +210,7 @@ function buildLayout(f: FileLoadedMessage): void {
       toggle('Error band', 'e', () => state.showErrors, (v) => (state.showErrors = v), 'sv-toggle-errors'),
       toggle('Masked', 'm', () => state.showMasked, (v) => (state.showMasked = v), 'sv-toggle-masked'),
       toggle('Sky', 'k', () => state.showSky, (v) => (state.showSky = v), 'sv-toggle-sky'),
+      toggle('Arms', 'a', () => state.showArms, (v) => (state.showArms = v), 'sv-toggle-arms'),
       toggle('Rest frame', 'r', () => state.restFrame, (v) => (state.restFrame = v), 'sv-toggle-rest'),
     ]),
     el('div', { class: 'sv-group' }, [
@@ -289,6 +293,7 @@ function syncControls(): void {
   set('sv-toggle-errors', state.showErrors);
   set('sv-toggle-masked', state.showMasked);
   set('sv-toggle-sky', state.showSky);
+  set('sv-toggle-arms', state.showArms);
   set('sv-toggle-rest', state.restFrame);
   for (const g of LINE_GROUPS) set(`sv-line-${g.id}`, state.lineGroups[g.id]);
   const sm = app.querySelector('.sv-smoothing') as (HTMLElement & { value: string }) | null;
@@ -419,7 +424,7 @@ function renderMeta(): void {
     ['Target id', m.targetId ?? '—'],
     ['Pixels', `${n}${masked ? ` (${masked} masked)` : ''}`],
     ['Wavelength', n ? `${s.wavelength[0].toFixed(1)}–${s.wavelength[n - 1].toFixed(1)} Å (${s.medium})` : '—'],
-    ['Arms', s.arms.length ? s.arms.join(', ') + ' (combined by inverse variance)' : '—'],
+    ['Arms', s.arms.length ? s.arms.join(', ') + ' (combined by inverse variance; a shows them)' : '—'],
     ['Flux unit', m.fluxUnit],
     ['Sky', s.sky ? 'available (k)' : 'not in file'],
   ];
@@ -430,7 +435,7 @@ function cheatSheet(): HTMLElement {
   const keys: Array<[string, string]> = [
     ['drag', 'zoom to the dragged wavelength range'], ['shift-drag, ← →, shift-wheel', 'pan'], ['+ / −, wheel', 'zoom in / out (wheel: about the pointer)'],
     ['0, Home, double-click', 'reset zoom'], ['n / p, PageDown / PageUp', 'next / previous spectrum'],
-    ['e', 'error band on/off'], ['m', 'masked pixels on/off'], ['k', 'sky overlay on/off'], ['r', 'rest / observed frame'],
+    ['e', 'error band on/off'], ['m', 'masked pixels on/off'], ['k', 'sky overlay on/off'], ['a', 'spectrograph arms (DESI b/r/z) as stored, over the combination'], ['r', 'rest / observed frame'],
     ['l', 'all line markers on/off'], ['s', 'smoothing: none → boxcar → gaussian'], ['[ / ]', 'narrower / wider kernel'],
     ['/', 'search the header'], ['?', 'this cheat-sheet'], ['Esc', 'close'],
   ];
@@ -522,9 +527,11 @@ function showSpectrum(s: SpectrumMessage): void {
   }
   if (state.restFrame && s.meta.redshift === null) state.restFrame = false;
   plot.setSpectrum(
-    { wavelength: s.wavelength, flux: s.flux, ivar: s.ivar, mask: s.mask, sky: s.sky, medium: s.medium, redshift: s.meta.redshift, fluxUnit: s.meta.fluxUnit },
+    { wavelength: s.wavelength, flux: s.flux, ivar: s.ivar, mask: s.mask, sky: s.sky, arms: s.armSpectra ?? [], medium: s.medium, redshift: s.meta.redshift, fluxUnit: s.meta.fluxUnit },
     view,
   );
+  const armsToggle = app.querySelector('.sv-toggle-arms') as HTMLElement | null;
+  if (armsToggle) armsToggle.hidden = !(s.armSpectra?.length);
   syncControls();
   renderMeta();
   saveState();
@@ -625,6 +632,7 @@ document.addEventListener('keydown', (e) => {
     case 'e': state.showErrors = !state.showErrors; optionsChanged(); break;
     case 'm': state.showMasked = !state.showMasked; optionsChanged(); break;
     case 'k': state.showSky = !state.showSky; optionsChanged(); break;
+    case 'a': state.showArms = !state.showArms; optionsChanged(); break;
     case 'r':
       if (current?.meta.redshift !== null && current) { state.restFrame = !state.restFrame; optionsChanged(); }
       break;

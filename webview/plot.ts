@@ -12,6 +12,8 @@ export interface PlotSpectrum {
   ivar: Float32Array | null;
   mask: Int32Array | null;
   sky: Float32Array | null;
+  /** Arms as stored (DESI b/r/z), drawn over the combined spectrum when `showArms` is on. */
+  arms: Array<{ name: string; wavelength: Float64Array; flux: Float32Array; ivar: Float32Array | null; mask: Int32Array | null }>;
   medium: 'air' | 'vacuum';
   redshift: number | null;
   fluxUnit: string;
@@ -21,6 +23,7 @@ export interface PlotOptions {
   showErrors: boolean;
   showMasked: boolean;
   showSky: boolean;
+  showArms: boolean;
   restFrame: boolean;
   smoothing: Smoothing;
   lineGroups: Record<LineGroupId, boolean>;
@@ -39,6 +42,8 @@ export interface PlotColours {
   telluric: string;
   selection: string;
   background: string;
+  /** One colour per spectrograph arm (b, r, z...). */
+  arms: string[];
 }
 
 export interface DrawInfo {
@@ -63,6 +68,8 @@ export class SpectrumPlot {
   private flux: Float64Array = new Float64Array(0);
   private sigma: Float64Array | null = null;
   private pyramid: MinMaxPyramid | null = null;
+  /** Per arm: x in the shown frame, smoothed flux and good-pixel flags. */
+  private armSeries: Array<{ name: string; x: Float64Array; flux: Float64Array; good: Uint8Array }> = [];
   private full: [number, number] = [0, 1];
   private view: [number, number] = [0, 1];
   private last: PlotSeries | null = null;
@@ -144,6 +151,15 @@ export class SpectrumPlot {
     this.flux = sm.values;
     this.sigma = sm.sigma;
     this.pyramid = buildPyramid({ flux: this.flux, sigma: this.sigma, sky: s.sky, good: this.good });
+    this.armSeries = s.arms.map((arm) => {
+      const good = goodPixels(arm.flux, arm.ivar, arm.mask);
+      return {
+        name: arm.name,
+        x: rest ? arm.wavelength.map((w) => w / (1 + z)) : arm.wavelength,
+        flux: smooth(arm.flux, null, good, this.opts.smoothing).values,
+        good,
+      };
+    });
     const n = this.x.length;
     this.full = n ? [this.x[0], this.x[n - 1]] : [0, 1];
     if (!(this.full[1] > this.full[0])) this.full = [this.full[0] - 1, this.full[0] + 1];
@@ -212,7 +228,7 @@ export class SpectrumPlot {
           },
         ],
         setCursor: [(u) => self.reportCursor(u)],
-        draw: [(u) => { self.drawMarkers(u); self.drawn(); }],
+        draw: [(u) => { self.drawArms(u); self.drawMarkers(u); self.drawn(); }],
       },
     };
     this.u = new uPlot(opts, [[], [], [], [], [], []], this.container);
@@ -322,6 +338,40 @@ export class SpectrumPlot {
     this.onCursor(`λ ${this.x[i].toFixed(2)} Å · flux ${Number.isFinite(f) ? fmt(f) : '—'}${Number.isFinite(e) ? ` ± ${fmt(e)}` : ''}${flag}`);
   }
 
+  /** The arms as stored, each in its own colour, decimated like the main series. */
+  private drawArms(u: uPlot): void {
+    if (!this.opts.showArms || !this.armSeries.length) return;
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    const columns = Math.max(1, Math.round(width / (devicePixelRatio || 1)));
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    ctx.lineWidth = devicePixelRatio || 1;
+    this.armSeries.forEach((arm, k) => {
+      const w = prepareWindow({ x: arm.x, flux: arm.flux, sigma: null, sky: null, good: arm.good }, this.view[0], this.view[1], columns);
+      ctx.strokeStyle = this.colours.arms[k % this.colours.arms.length];
+      ctx.beginPath();
+      let pen = false;
+      for (let i = 0; i < w.x.length; i++) {
+        const y = w.flux[i];
+        if (y === null) { pen = false; continue; }
+        const px = u.valToPos(w.x[i], 'x', true), py = u.valToPos(y, 'y', true);
+        if (pen) ctx.lineTo(px, py); else { ctx.moveTo(px, py); pen = true; }
+      }
+      ctx.stroke();
+      // A small key in the lower-left corner names each colour.
+      const dpr = devicePixelRatio || 1;
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.font = `bold ${11 * dpr}px sans-serif`;
+      ctx.textBaseline = 'bottom';
+      ctx.textAlign = 'left'; // uPlot leaves its axis alignment on the context
+      ctx.fillText(`arm ${arm.name}`, left + (6 + k * 52) * dpr, top + height - 4 * dpr);
+    });
+    ctx.restore();
+  }
+
   /** Vertical markers for the enabled line groups, placed for the medium, frame and redshift. */
   private drawMarkers(u: uPlot): void {
     const s = this.spec;
@@ -337,6 +387,7 @@ export class SpectrumPlot {
     ctx.clip();
     ctx.font = `${10 * dpr}px sans-serif`;
     ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
     const placed: number[] = [];
     for (const g of LINE_GROUPS) {
       if (!this.opts.lineGroups[g.id]) continue;

@@ -47,6 +47,11 @@ export function plotColours(): PlotColours {
     telluric: colour('--vscode-charts-yellow', light ? '#bf8803' : '#cca700', 0.16),
     selection: colour('--vscode-editor-selectionBackground', light ? '#add6ff' : '#264f78', 0.5),
     background: colour('--vscode-editor-background', light ? '#ffffff' : '#1e1e1e'),
+    arms: [
+      colour('--vscode-terminal-ansiCyan', light ? '#0598bc' : '#29b8db'),
+      colour('--vscode-terminal-ansiMagenta', light ? '#bc05bc' : '#bc3fbc'),
+      colour('--vscode-terminal-ansiBrightYellow', light ? '#b5ba00' : '#f5f543'),
+    ],
   };
 }
 

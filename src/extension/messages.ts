@@ -41,6 +41,13 @@ export function spectrumMessage(file: SpectrumFile, fileName: string, index: num
       mask: s.mask && compact(s.mask),
       sky: s.sky && compact(s.sky),
       arms: s.arms ? s.arms.map((a) => a.name) : [],
+      armSpectra: (s.arms ?? []).map((a) => ({
+        name: a.name,
+        wavelength: compact(a.wavelength),
+        flux: compact(a.flux),
+        ivar: a.ivar && compact(a.ivar),
+        mask: a.mask && compact(a.mask),
+      })),
     };
   } catch (err) {
     return errorToMessage(err, fileName, file.hdus, requestId);

@@ -71,6 +71,17 @@ export interface SpectrumMessage extends MessageBase {
   sky: Float32Array | null;
   /** Names of the arms the combined spectrum was built from (DESI b/r/z); empty otherwise. */
   arms: string[];
+  /** The arms as stored, for checking features at the arm joins (same order as `arms`). */
+  armSpectra: ArmSpectrum[];
+}
+
+/** One spectrograph arm of a multi-arm spectrum, typed arrays as in {@link SpectrumMessage}. */
+export interface ArmSpectrum {
+  name: string;
+  wavelength: Float64Array;
+  flux: Float32Array;
+  ivar: Float32Array | null;
+  mask: Int32Array | null;
 }
 
 /** The file (or one spectrum of it) could not be shown: what and where, from the SpecVetError. */

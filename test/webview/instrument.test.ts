@@ -166,6 +166,35 @@ describe('plot as an instrument (headless Chromium)', () => {
     }
   });
 
+  test('DESI arms b/r/z as stored, over the combination (a), each in its own colour', async () => {
+    const v = await Viewer.open();
+    try {
+      await v.load('coadd-sv3-dark-26065.fits', undefined);
+      await v.waitForReport((x) => x.view === 'plot' && x.drawnPoints > 0);
+      await v.page.locator('.sv-plot').focus();
+      let n = v.reportCount;
+      await v.send({ type: 'viewCommand', command: { kind: 'showSpectrum', index: 2 } });
+      await v.waitForNextReport(n, (x) => x.spectrumIndex === 2);
+      assert.equal(await v.page.locator('.sv-toggle-arms').isVisible(), true, 'the Arms toggle is offered for multi-arm spectra');
+      const CYAN: [number, number, number] = [0x29, 0xb8, 0xdb];
+      const MAGENTA: [number, number, number] = [0xbc, 0x3f, 0xbc];
+      assert.ok((await v.countColour(CYAN, 20)) < 20, 'arms hidden by default');
+      await press(v, 'a');
+      assert.ok((await v.countColour(CYAN, 20)) > 100, 'arm B drawn');
+      assert.ok((await v.countColour(MAGENTA, 20)) > 100, 'arm R drawn');
+      n = v.reportCount;
+      await v.send({ type: 'viewCommand', command: { kind: 'zoomTo', min: 5600, max: 6000 } });
+      await v.waitForNextReport(n);
+      await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
+      assert.ok((await v.countColour(CYAN, 20)) > 50 && (await v.countColour(MAGENTA, 20)) > 50, 'both arms visible in the b/r overlap');
+      await v.screenshot('webview-desi-arms.png');
+      await press(v, 'a');
+      assert.ok((await v.countColour(CYAN, 20)) < 20, 'a hides them again');
+    } finally {
+      await v.close();
+    }
+  });
+
   test('keyboard cheat-sheet: ? shows every shortcut, Esc closes', async () => {
     const v = await Viewer.open();
     try {
