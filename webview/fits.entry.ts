@@ -45,6 +45,7 @@ interface ViewState {
   showMasked: boolean;
   showSky: boolean;
   showArms: boolean;
+  robustY: boolean;
   smoothing: Smoothing;
   lineGroups: Record<LineGroupId, boolean>;
   sideTab: 'object' | 'header' | 'hdus';
@@ -61,6 +62,7 @@ function defaultState(): ViewState {
     showMasked: true,
     showSky: false,
     showArms: false,
+    robustY: false,
     smoothing: { kind: 'none', width: 5 },
     lineGroups: Object.fromEntries(LINE_GROUPS.map((g) => [g.id, g.defaultOn])) as Record<LineGroupId, boolean>,
     sideTab: 'object',
@@ -151,6 +153,7 @@ function plotOptions(): PlotOptions {
     showMasked: state.showMasked,
     showSky: state.showSky,
     showArms: state.showArms,
+    robustY: state.robustY,
     restFrame: state.restFrame,
     smoothing: state.smoothing,
     lineGroups: state.lineGroups,
@@ -212,6 +215,7 @@ function buildLayout(f: FileLoadedMessage): void {
       toggle('Sky', 'k', () => state.showSky, (v) => (state.showSky = v), 'sv-toggle-sky'),
       toggle('Arms', 'a', () => state.showArms, (v) => (state.showArms = v), 'sv-toggle-arms'),
       toggle('Rest frame', 'r', () => state.restFrame, (v) => (state.restFrame = v), 'sv-toggle-rest'),
+      toggle('Robust y', 'y', () => state.robustY, (v) => (state.robustY = v), 'sv-toggle-robust'),
     ]),
     el('div', { class: 'sv-group' }, [
       el('vscode-dropdown', { class: 'sv-smoothing', title: 'Smoothing kernel (s)', 'aria-label': 'Smoothing kernel' },
@@ -294,6 +298,7 @@ function syncControls(): void {
   set('sv-toggle-masked', state.showMasked);
   set('sv-toggle-sky', state.showSky);
   set('sv-toggle-arms', state.showArms);
+  set('sv-toggle-robust', state.robustY);
   set('sv-toggle-rest', state.restFrame);
   for (const g of LINE_GROUPS) set(`sv-line-${g.id}`, state.lineGroups[g.id]);
   const sm = app.querySelector('.sv-smoothing') as (HTMLElement & { value: string }) | null;
@@ -435,7 +440,7 @@ function cheatSheet(): HTMLElement {
   const keys: Array<[string, string]> = [
     ['drag', 'zoom to the dragged wavelength range'], ['shift-drag, ← →, shift-wheel', 'pan'], ['+ / −, wheel', 'zoom in / out (wheel: about the pointer)'],
     ['0, Home, double-click', 'reset zoom'], ['n / p, PageDown / PageUp', 'next / previous spectrum'],
-    ['e', 'error band on/off'], ['m', 'masked pixels on/off'], ['k', 'sky overlay on/off'], ['a', 'spectrograph arms (DESI b/r/z) as stored, over the combination'], ['r', 'rest / observed frame'],
+    ['e', 'error band on/off'], ['m', 'masked pixels on/off'], ['k', 'sky overlay on/off'], ['a', 'spectrograph arms (DESI b/r/z) as stored, over the combination'], ['r', 'rest / observed frame'], ['y', 'robust y range (1–99 %) / full range of good pixels'],
     ['l', 'all line markers on/off'], ['s', 'smoothing: none → boxcar → gaussian'], ['[ / ]', 'narrower / wider kernel'],
     ['/', 'search the header'], ['?', 'this cheat-sheet'], ['Esc', 'close'],
   ];
@@ -633,6 +638,7 @@ document.addEventListener('keydown', (e) => {
     case 'm': state.showMasked = !state.showMasked; optionsChanged(); break;
     case 'k': state.showSky = !state.showSky; optionsChanged(); break;
     case 'a': state.showArms = !state.showArms; optionsChanged(); break;
+    case 'y': state.robustY = !state.robustY; optionsChanged(); break;
     case 'r':
       if (current?.meta.redshift !== null && current) { state.restFrame = !state.restFrame; optionsChanged(); }
       break;

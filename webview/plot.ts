@@ -24,6 +24,8 @@ export interface PlotOptions {
   showMasked: boolean;
   showSky: boolean;
   showArms: boolean;
+  /** Scale y to the 1st–99th percentile of the plotted good flux, so a few cosmic rays or sky residuals do not flatten the spectrum. */
+  robustY: boolean;
   restFrame: boolean;
   smoothing: Smoothing;
   lineGroups: Record<LineGroupId, boolean>;
@@ -271,7 +273,16 @@ export class SpectrumPlot {
     let y0 = w.yMin, y1 = w.yMax;
     if (y0 === null || y1 === null) { y0 = -1; y1 = 1; }
     // Autoscale on good flux only: masked pixels, the error band and the sky overlay never stretch the y axis.
-    const pad = (y1 - y0) * 0.06 || Math.abs(y1) * 0.1 || 1;
+    let padFraction = 0.06;
+    if (this.opts.robustY) {
+      const vals = w.flux.filter((v): v is number => v !== null).sort((p, q) => p - q);
+      if (vals.length >= 20) {
+        y0 = vals[Math.floor(vals.length * 0.01)];
+        y1 = vals[Math.ceil(vals.length * 0.99) - 1];
+        padFraction = 0.15;
+      }
+    }
+    const pad = (y1 - y0) * padFraction || Math.abs(y1) * 0.1 || 1;
     const yRange: [number, number] = [y0 - pad, y1 + pad];
     // The draw hook reports this view with the full time (data preparation + canvas drawing).
     this.pendingDraw = { xRange: [a, b], yRange, drawnPoints: w.x.length, pixelsInWindow: w.pixelsInWindow, decimated: w.decimated, t0 };

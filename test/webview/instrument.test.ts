@@ -195,6 +195,26 @@ describe('plot as an instrument (headless Chromium)', () => {
     }
   });
 
+  test('robust y range (y) keeps spikes from flattening a noisy spectrum; off by default', async () => {
+    const v = await Viewer.open();
+    try {
+      await v.load('coadd-sv3-dark-26065.fits');
+      await v.waitForReport((x) => x.view === 'plot' && x.drawnPoints > 0);
+      let n = v.reportCount;
+      await v.send({ type: 'viewCommand', command: { kind: 'showSpectrum', index: 4 } });
+      const full = await v.waitForNextReport(n, (x) => x.spectrumIndex === 4);
+      await v.page.locator('.sv-plot').focus();
+      const robust = await press(v, 'y');
+      const h = (r: typeof full) => r.yRange![1] - r.yRange![0];
+      assert.ok(h(robust) < h(full) / 1.5, `robust range ${robust.yRange} much narrower than ${full.yRange}`);
+      assert.equal(await v.page.locator('.sv-toggle-robust').evaluate((e: any) => e.checked), true);
+      const back = await press(v, 'y');
+      assert.deepEqual(back.yRange, full.yRange, 'y again restores the full range of good pixels');
+    } finally {
+      await v.close();
+    }
+  });
+
   test('keyboard cheat-sheet: ? shows every shortcut, Esc closes', async () => {
     const v = await Viewer.open();
     try {
