@@ -10,7 +10,28 @@ if (!port) throw new Error('render-worker.js runs as a worker thread of the rend
 
 const spectra = new Map<string, RenderInput>();
 
+// One job per event-loop turn, never a burst: resvg's native pixmaps are freed by N-API finalizers,
+// which Node runs from the event loop after a GC. Draining a queue of jobs in one callback would let
+// that memory pile up (≈2.6 MB per image) until the queue is empty.
+const queue: RenderRequest[] = [];
+let scheduled = false;
+
 port.on('message', (req: RenderRequest) => {
+  queue.push(req);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(next);
+  }
+});
+
+function next(): void {
+  const req = queue.shift();
+  if (req) draw(req);
+  if (queue.length) setImmediate(next);
+  else scheduled = false;
+}
+
+function draw(req: RenderRequest): void {
   let reply: RenderReply;
   const transfer: ArrayBuffer[] = [];
   try {
@@ -31,8 +52,8 @@ port.on('message', (req: RenderRequest) => {
   } catch (err) {
     reply = { id: req.id, ok: false, error: toWire(err) };
   }
-  port.postMessage(reply, transfer);
-});
+  port!.postMessage(reply, transfer);
+}
 
 function toWire(err: unknown): { code: SpecVetError['code']; message: string; where?: string } {
   if (err instanceof SpecVetError) {
