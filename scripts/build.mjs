@@ -1,7 +1,7 @@
 // One esbuild script for every bundle: extension host, CLI, webview, tests and benchmarks.
 // Usage: node scripts/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,6 +79,7 @@ if (!production) {
   const testEntries = [
     ...walk('test', (n) => n.endsWith('.test.ts')),
     ...walk('test/vscode/suite', (n) => n === 'index.ts'),
+    ...walk('test/vscode', (n) => n === 'run-electron.ts'),
     ...walk('bench', (n) => n.endsWith('.ts')),
   ];
   if (testEntries.length) {
@@ -92,18 +93,8 @@ if (!production) {
   }
 }
 
-// Fonts for the renderer ship with the extension: output never depends on the machine's fonts.
-function copyAssets() {
-  const fontDir = join(root, 'node_modules/dejavu-fonts-ttf/ttf');
-  const dest = join(root, 'dist/fonts');
-  mkdirSync(dest, { recursive: true });
-  for (const f of ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf']) {
-    if (existsSync(join(fontDir, f))) copyFileSync(join(fontDir, f), join(dest, f));
-  }
-}
 
 const started = Date.now();
-copyAssets();
 if (watch) {
   for (const b of builds) (await esbuild.context({ ...b, absWorkingDir: root })).watch();
   console.log('esbuild: watching');
