@@ -1,12 +1,15 @@
 // Renderer benchmark: median milliseconds per image for the overview and for zooms over all the
 // reference views (manifest arrays), the zoom tool through the reader, and PNG sizes. When Debian's
 // python3-matplotlib is installed, the reference recipe is timed on the same arrays in the same run
-// and the speed-up printed. Prints figures and targets; never fails on a missed target.
+// and the speed-up printed. Then the render worker pool: images per second over all views with every
+// core drawing, against one thread, and what the main thread still spends per image.
+// Prints figures and targets; never fails on a missed target.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { renderSpectrumImage, renderSpectrumSvg } from '../src/core/render/index';
+import { configureRenderPool, renderInPool, renderPoolInfo, shutdownRenderPool } from '../src/core/render/pool';
 import { runZoomTool } from '../src/core/render/tool';
 import { openSpectrumFile } from '../src/core/spectrum/open';
 
@@ -152,7 +155,55 @@ function timeMatplotlib(): { zoom: number[]; overview: number[]; version: string
   return null;
 }
 
-function main(): void {
+/** CPU time of the main thread alone (ms) from /proc on Linux; null elsewhere. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Every reference view drawn ROUNDS times: on this thread, then by the pool with all workers busy. */
+async function timePool(): Promise<void> {
+  const jobs = manifest.flatMap((e) => e.renders.map((r) => ({ e, window: r.window })));
+  const all = Array.from({ length: ROUNDS }, () => jobs).flat();
+  const t0 = performance.now();
+  const syncPngs = all.map((j) => Buffer.from(renderSpectrumImage({ wavelength: j.e.wavelengthRest, flux: j.e.flux }, { window: j.window }).png));
+  const syncS = (performance.now() - t0) / 1000;
+
+  const size = renderPoolInfo().size;
+  configureRenderPool({ size });
+  // Warm-up: start the workers and give each the arrays (what a trajectory's overview does).
+  await Promise.all(jobs.map((j) => renderInPool({ cacheKey: { owner: j.e, variant: 'rest' }, data: () => ({ wavelength: j.e.wavelengthRest, flux: j.e.flux }) }, { window: j.window })));
+  const main0 = mainThreadCpuMs();
+  const t1 = performance.now();
+  const inFlight = 4 * size;
+  let next = 0;
+  const poolPngs: Buffer[] = new Array(all.length);
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < all.length) {
+        const i = next++;
+        const j = all[i];
+        const img = await renderInPool({ cacheKey: { owner: j.e, variant: 'rest' }, data: () => ({ wavelength: j.e.wavelengthRest, flux: j.e.flux }) }, { window: j.window });
+        poolPngs[i] = Buffer.from(img.png);
+      }
+    }),
+  );
+  const poolS = (performance.now() - t1) / 1000;
+  const main1 = mainThreadCpuMs();
+  const same = poolPngs.every((b, i) => b.equals(syncPngs[i]));
+  const mainPerImage = main0 !== null && main1 !== null ? `, main thread ${((main1 - main0) / all.length).toFixed(2)} ms CPU per image` : '';
+  console.log(
+    `render pool (${size} workers, ${inFlight} in flight): ${(all.length / poolS).toFixed(0)} images/s vs ${(all.length / syncS).toFixed(0)} images/s on one thread (×${(syncS / poolS).toFixed(2)})${mainPerImage}; PNGs ${same ? 'byte-identical to the synchronous renderer' : 'DIFFER from the synchronous renderer'}  [${all.length} images; load ${os.loadavg()[0].toFixed(1)}]`,
+  );
+  await shutdownRenderPool();
+}
+
+async function main(): Promise<void> {
   const views = manifest.reduce((n, e) => n + e.renders.length, 0);
   const load = os.loadavg()[0];
   console.log(`renderer: ${views} reference views × ${ROUNDS} rounds (after a warm-up round), manifest arrays; load average ${load.toFixed(1)} on ${os.cpus().length} CPUs${load > os.cpus().length ? ' (busy machine: medians inflated, the best times show the unloaded cost)' : ''}`);
@@ -164,6 +215,8 @@ function main(): void {
   console.log(`PNG bytes: zoom median ${Math.round(median(ours.zoomBytes) / 1024)} KiB, overview median ${Math.round(median(ours.overviewBytes) / 1024)} KiB`);
   const tool = timeTool();
   console.log(`zoom tool from FITS spectra (rest frame, validation, render): median ${median(tool).toFixed(1)} ms`);
+
+  await timePool();
 
   const mpl = timeMatplotlib();
   if (!mpl) {
@@ -177,4 +230,7 @@ function main(): void {
   console.log(`  overview median ${mo.toFixed(1)} ms → SpecVet ${(mo / overviewMs).toFixed(1)}× faster`);
 }
 
-main();
+void main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
