@@ -9,18 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSpectrumFile, readSpectrumFile } from '../src/core/spectrum/open';
 import { bintableHdu, encodeBigEndian, headerBytes } from '../test/support/fits-writer';
-import { fixture } from '../test/support/paths';
-
-const FIXTURES = [
-  'spec-55862-B6212_sp06-025.fits',
-  'spec-57287-KP193637N444141V03_sp10-161.fits.gz',
-  'spec-59522-EG224840N075042B03_sp05-172.fits.gz',
-  'sdss_dr18_0358-51818-0504.fits',
-  'spSpec-52999-1307-323.fit',
-  'coadd-sv3-dark-26065.fits',
-  'spectra-sv3-dark-26065.fits',
-  'redrock-test.fits',
-];
+import { SPECTRUM_FIXTURES, fixture } from '../test/support/paths';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,7 +22,7 @@ function verdict(value: number, target: number): string {
 
 function benchFixtures(): void {
   console.log('parse + adapt per fixture (bytes in memory → SpectrumFile → first spectrum), median of 50 runs:');
-  for (const name of FIXTURES) {
+  for (const name of SPECTRUM_FIXTURES) {
     const bytes = readFileSync(fixture(name));
     const runOnce = () => {
       const sf = readSpectrumFile(bytes, name);

@@ -26,3 +26,18 @@ export const repoRoot = findRoot(__dirname);
 export function fixture(name: string): string {
   return path.join(repoRoot, 'test/fixtures/spectra', name);
 }
+
+/**
+ * Every real survey file under test/fixtures/spectra (the keys of truth.json): LAMOST LRS (plain and
+ * gzipped), SDSS spec and spSpec, DESI coadd, spectra and redrock.
+ */
+export const SPECTRUM_FIXTURES: readonly string[] = [
+  'spec-55862-B6212_sp06-025.fits',
+  'spec-57287-KP193637N444141V03_sp10-161.fits.gz',
+  'spec-59522-EG224840N075042B03_sp05-172.fits.gz',
+  'sdss_dr18_0358-51818-0504.fits',
+  'spSpec-52999-1307-323.fit',
+  'coadd-sv3-dark-26065.fits',
+  'spectra-sv3-dark-26065.fits',
+  'redrock-test.fits',
+];

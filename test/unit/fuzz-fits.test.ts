@@ -8,18 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { readFits, FitsFile } from '../../src/core/fits';
 import { readSpectrumFile } from '../../src/core/spectrum/open';
 import { SpecVetError } from '../../src/core/errors';
-import { fixture } from '../support/paths';
-
-const FIXTURES = [
-  'spec-55862-B6212_sp06-025.fits',
-  'spec-57287-KP193637N444141V03_sp10-161.fits.gz',
-  'spec-59522-EG224840N075042B03_sp05-172.fits.gz',
-  'sdss_dr18_0358-51818-0504.fits',
-  'spSpec-52999-1307-323.fit',
-  'coadd-sv3-dark-26065.fits',
-  'spectra-sv3-dark-26065.fits',
-  'redrock-test.fits',
-];
+import { SPECTRUM_FIXTURES, fixture } from '../support/paths';
 
 /** Deterministic PRNG (mulberry32) so a failure names a reproducible case. */
 function prng(seed: number): () => number {
@@ -108,7 +97,7 @@ function summary(name: string, o: Outcome): string {
   return `${name}: ${o.ok} read, errors ${JSON.stringify(Object.fromEntries(o.errors))}, slowest ${o.slowest.toFixed(1)} ms`;
 }
 
-for (const [fi, name] of FIXTURES.entries()) {
+for (const [fi, name] of SPECTRUM_FIXTURES.entries()) {
   test(`fuzz ${name}: truncations, header bit flips, lying sizes and garbage end in a value or a SpecVetError`, { timeout: 120_000 }, () => {
     const raw = new Uint8Array(readFileSync(fixture(name)));
     const plain = raw[0] === 0x1f ? new Uint8Array(gunzipSync(raw)) : raw;
