@@ -1,7 +1,7 @@
 // Helpers every survey adapter shares: array conversions, header metadata, summaries.
 import { SpecVetError } from '../../errors';
 import type { ColumnValues, FitsFile, FitsHdu, FitsHeader, ScaledArray } from '../../fits';
-import type { Spectrum, SpectrumFormat, SpectrumSummary, SurveyName, CatalogRow, WavelengthMedium } from '../model';
+import type { Spectrum, SpectrumArm, SpectrumFormat, SpectrumSummary, SurveyName, CatalogRow, WavelengthMedium } from '../model';
 
 /** What an adapter makes of a file; open.ts adds path, HDU listing and header. */
 export interface AdaptedFile {
@@ -120,6 +120,13 @@ export function logLinearWavelength(h: FitsHeader, n: number, where: string): Fl
   return out;
 }
 
+/** Wavelengths in Å from a column of log10 wavelengths (SDSS and LAMOST MRS `loglam`). */
+export function wavelengthFromLog10(loglam: Float64Array): Float64Array {
+  const out = new Float64Array(loglam.length);
+  for (let i = 0; i < loglam.length; i++) out[i] = 10 ** loglam[i];
+  return out;
+}
+
 export function fluxUnitText(bunit: string | null, fallback: string): string {
   if (!bunit) return fallback;
   const b = bunit.replace(/\s+/g, '');
@@ -155,9 +162,24 @@ export function summaryOf(s: Spectrum): SpectrumSummary {
   };
 }
 
+/** What a single-spectrum adapter reads; index 0, `empty` (all-zero flux) and no arms are filled in. */
+export type SingleSpectrum = Omit<Spectrum, 'index' | 'arms' | 'empty'> & { arms?: SpectrumArm[] };
+
 /** A single-spectrum file: built once, served for index 0 only. */
-export function singleSpectrumFile(build: () => Spectrum, fileName: string): AdaptedFile {
-  const spectrum = build();
+export function singleSpectrumFile(build: () => SingleSpectrum, fileName: string): AdaptedFile {
+  const s = build();
+  const spectrum: Spectrum = {
+    index: 0,
+    meta: s.meta,
+    wavelength: s.wavelength,
+    medium: s.medium,
+    flux: s.flux,
+    ivar: s.ivar,
+    mask: s.mask,
+    sky: s.sky,
+    arms: s.arms ?? null,
+    empty: allZero(s.flux),
+  };
   return {
     spectra: [summaryOf(spectrum)],
     catalog: null,

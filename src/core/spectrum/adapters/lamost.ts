@@ -2,11 +2,11 @@
 // LAMOST pipelines write vacuum wavelengths (VACUUM = T in every file seen); the header decides.
 import { SpecVetError } from '../../errors';
 import type { FitsFile, FitsHeader } from '../../fits';
-import type { Spectrum, SpectrumArm, SpectrumFormat, SpectrumMeta } from '../model';
+import type { SpectrumArm, SpectrumFormat, SpectrumMeta } from '../model';
 import { combineArms } from '../combine';
 import {
   SpectrumAdapter, fileStem, hasLogLinear, fluxUnitText, hduByName, idText, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
-  snrFrom, str, toFloat32, toFloat64, toMask, allZero,
+  snrFrom, str, toFloat32, toFloat64, toMask, wavelengthFromLog10,
 } from './common';
 
 const FLUX_UNIT = 'relative flux (LAMOST, not absolutely calibrated)';
@@ -57,7 +57,6 @@ export const lamostImageAdapter: SpectrumAdapter = {
       const ivar = toFloat32(img.row(1), 'inverse variance');
       const mask = img.shape[1] >= 4 ? toMask(img.row(3), 'and mask') : null;
       return {
-        index: 0,
         meta: lamostMeta(h, 'lamost-lrs-image', fileName),
         wavelength,
         medium: mediumFrom(h, 'vacuum'),
@@ -65,8 +64,6 @@ export const lamostImageAdapter: SpectrumAdapter = {
         ivar,
         mask,
         sky: null,
-        arms: null,
-        empty: allZero(flux),
       };
     }, fileName);
   },
@@ -91,7 +88,6 @@ export const lamostTableAdapter: SpectrumAdapter = {
       const flux = toFloat32(t.column('FLUX'), 'FLUX');
       if (flux.length !== wavelength.length) throw new SpecVetError('spectrum-format', `FLUX has ${flux.length} values but WAVELENGTH ${wavelength.length}`, t.where);
       return {
-        index: 0,
         meta: lamostMeta(h, 'lamost-lrs-table', fileName),
         wavelength,
         medium: mediumFrom(h, 'vacuum'),
@@ -99,8 +95,6 @@ export const lamostTableAdapter: SpectrumAdapter = {
         ivar: toFloat32(t.column('IVAR'), 'IVAR'),
         mask: t.has('ANDMASK') ? toMask(t.column('ANDMASK'), 'ANDMASK') : null,
         sky: null,
-        arms: null,
-        empty: allZero(flux),
       };
     }, fileName);
   },
@@ -124,20 +118,17 @@ export const lamostMrsAdapter: SpectrumAdapter = {
         const hdu = hduByName(fits, name);
         if (!hdu || hdu.kind !== 'bintable') continue;
         const t = hdu.table();
-        const loglam = toFloat64(t.column('LOGLAM'), 'LOGLAM');
-        const wavelength = new Float64Array(loglam.length);
-        for (let i = 0; i < loglam.length; i++) wavelength[i] = 10 ** loglam[i];
+        const wavelength = wavelengthFromLog10(toFloat64(t.column('LOGLAM'), 'LOGLAM'));
         arms.push({
           name: name.slice(-1),
           wavelength,
           flux: toFloat32(t.column('FLUX'), 'FLUX'),
-          ivar: t.has('IVAR') ? toFloat32(t.column('IVAR'), 'IVAR') : new Float32Array(loglam.length).fill(1),
+          ivar: t.has('IVAR') ? toFloat32(t.column('IVAR'), 'IVAR') : new Float32Array(wavelength.length).fill(1),
           mask: t.has('ANDMASK') ? toMask(t.column('ANDMASK'), 'ANDMASK') : null,
         });
       }
       const c = combineArms(arms, fileName);
       return {
-        index: 0,
         meta: lamostMeta(h, 'lamost-mrs', fileName),
         wavelength: c.wavelength,
         medium: mediumFrom(h, 'vacuum'),
@@ -146,7 +137,6 @@ export const lamostMrsAdapter: SpectrumAdapter = {
         mask: c.mask,
         sky: null,
         arms,
-        empty: allZero(c.flux),
       };
     }, fileName);
   },

@@ -4,8 +4,8 @@ import { SpecVetError } from '../../errors';
 import type { FitsFile, FitsHeader, FitsTable } from '../../fits';
 import type { SpectrumMeta } from '../model';
 import {
-  SpectrumAdapter, allZero, hasLogLinear, finite, fluxUnitText, hduByName, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
-  str, toFloat32, toFloat64, toMask,
+  SpectrumAdapter, hasLogLinear, finite, fluxUnitText, hduByName, logLinearWavelength, mediumFrom, num, singleSpectrumFile,
+  str, toFloat32, toFloat64, toMask, wavelengthFromLog10,
 } from './common';
 
 const SDSS_UNIT = '1e-17 erg/s/cm²/Å';
@@ -45,9 +45,7 @@ export const sdssSpecAdapter: SpectrumAdapter = {
     const specobj = specHdu && specHdu.kind === 'bintable' ? specHdu.table() : null;
     const h = fits.hdus[0].header;
     return singleSpectrumFile(() => {
-      const loglam = toFloat64(t.column('loglam'), 'loglam');
-      const wavelength = new Float64Array(loglam.length);
-      for (let i = 0; i < loglam.length; i++) wavelength[i] = 10 ** loglam[i];
+      const wavelength = wavelengthFromLog10(toFloat64(t.column('loglam'), 'loglam'));
       const flux = toFloat32(t.column('flux'), 'flux');
       const plate = cellNumber(specobj, 'PLATE') ?? cellNumber(specobj, 'FIELD') ?? num(h, 'PLATEID');
       const mjd = cellNumber(specobj, 'MJD') ?? num(h, 'MJD');
@@ -80,7 +78,6 @@ export const sdssSpecAdapter: SpectrumAdapter = {
         fluxUnit: fluxUnitText(str(h, 'BUNIT'), SDSS_UNIT),
       };
       return {
-        index: 0,
         meta,
         wavelength,
         medium: mediumFrom(h, 'vacuum'),
@@ -88,8 +85,6 @@ export const sdssSpecAdapter: SpectrumAdapter = {
         ivar: toFloat32(t.column('ivar'), 'ivar'),
         mask: t.has('and_mask') ? toMask(t.column('and_mask'), 'and_mask') : null,
         sky: t.has('sky') ? toFloat32(t.column('sky'), 'sky') : null,
-        arms: null,
-        empty: allZero(flux),
       };
     }, fileName);
   },
@@ -156,7 +151,6 @@ export const sdssSpSpecAdapter: SpectrumAdapter = {
       };
       if (flux.length !== wavelength.length) throw new SpecVetError('spectrum-format', 'flux and wavelength lengths differ', p.where);
       return {
-        index: 0,
         meta,
         wavelength,
         medium: mediumFrom(h, 'vacuum'),
@@ -164,8 +158,6 @@ export const sdssSpSpecAdapter: SpectrumAdapter = {
         ivar,
         mask,
         sky: null,
-        arms: null,
-        empty: allZero(flux),
       };
     }, fileName);
   },
