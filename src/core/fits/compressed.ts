@@ -5,59 +5,32 @@
 import { gunzipSync } from 'node:zlib';
 import { SpecVetError } from '../errors';
 import { FitsHeader, intKey } from './header';
-import { KIND_SIZE, NumericKind, RawArray, swapInPlace } from './endian';
-import { BITPIX_KIND, FitsImage } from './image';
-import { ScaledArray, applyScaling, numericValue, scaledTypeName } from './scaling';
+import { KIND_SIZE, RawArray, swapInPlace } from './endian';
+import { BITPIX_KIND, FitsImage, ScaledImage } from './image';
 import type { FitsTable } from './table';
 
 const MAX_ELEMENTS = 2 ** 31;
 /** Largest decoded tile-compressed image (1 GiB): the declared size is all we know before inflating. */
 const MAX_DECODED_BYTES = 2 ** 30;
 
-class CompressedImage implements FitsImage {
-  readonly length: number;
-  readonly typeName: string;
+class CompressedImage extends ScaledImage {
   private decoded: RawArray | undefined;
-  private readonly kind: NumericKind;
-  private readonly scale: number;
-  private readonly zero: number;
-  private readonly blank: number | bigint | null;
 
   constructor(
-    readonly bitpix: number,
-    readonly shape: number[],
+    bitpix: number,
+    shape: number[],
     private readonly tiles: number[],
     private readonly algorithm: string,
     private readonly table: FitsTable,
     header: FitsHeader,
-    private readonly where: string,
+    where: string,
   ) {
-    this.kind = BITPIX_KIND[bitpix];
-    this.length = shape.reduce((a, b) => a * b, 1);
-    this.scale = numericValue(header.get('BSCALE'), 1);
-    this.zero = numericValue(header.get('BZERO'), 0);
-    const blank = header.get('ZBLANK') ?? header.get('BLANK');
-    this.blank = typeof blank === 'number' || typeof blank === 'bigint' ? blank : null;
-    this.typeName = scaledTypeName(this.kind, this.scale, this.zero);
+    super(bitpix, shape, header, header.get('ZBLANK') ?? header.get('BLANK'), where);
   }
 
-  read(start = 0, count = this.length - start): ScaledArray {
-    if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.length) {
-      throw new SpecVetError('fits-format', `element range ${start}+${count} outside the image of ${this.length} elements`, this.where);
-    }
-    const all = this.decodeAll();
-    const size = KIND_SIZE[this.kind];
+  protected readRaw(start: number, count: number): RawArray {
     // A fresh copy so that scaling in place never alters the cache.
-    const copy = new Uint8Array(all.buffer.slice(all.byteOffset + start * size, all.byteOffset + (start + count) * size));
-    const raw = viewAs(copy, count, this.kind);
-    return applyScaling(raw, this.kind, this.scale, this.zero, this.blank);
-  }
-
-  row(r: number): ScaledArray {
-    const n1 = this.shape[0] ?? 0;
-    const rows = n1 ? this.length / n1 : 0;
-    if (!Number.isInteger(r) || r < 0 || r >= rows) throw new SpecVetError('fits-format', `row ${r} outside the image's ${rows} rows`, this.where);
-    return this.read(r * n1, n1);
+    return this.decodeAll().slice(start, start + count);
   }
 
   /** Decodes every tile into one native array (masks are small; decoded once and cached). */
@@ -118,17 +91,6 @@ class CompressedImage implements FitsImage {
     }
     this.decoded = swapInPlace(out, this.length, this.kind);
     return this.decoded;
-  }
-}
-
-function viewAs(copy: Uint8Array, count: number, kind: NumericKind): RawArray {
-  switch (kind) {
-    case 'u8': return copy;
-    case 'i16': return new Int16Array(copy.buffer, 0, count);
-    case 'i32': return new Int32Array(copy.buffer, 0, count);
-    case 'i64': return new BigInt64Array(copy.buffer, 0, count);
-    case 'f32': return new Float32Array(copy.buffer, 0, count);
-    case 'f64': return new Float64Array(copy.buffer, 0, count);
   }
 }
 

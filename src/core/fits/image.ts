@@ -1,7 +1,7 @@
 // Image HDUs: shape in FITS axis order (NAXIS1 fastest), lazy reads of any element range.
 import { SpecVetError } from '../errors';
 import { FitsHeader, intKey } from './header';
-import { KIND_SIZE, NumericKind, readBigEndian } from './endian';
+import { KIND_SIZE, NumericKind, RawArray, readBigEndian } from './endian';
 import { ScaledArray, applyScaling, numericValue, scaledTypeName } from './scaling';
 
 export const BITPIX_KIND: Record<number, NumericKind> = { 8: 'u8', 16: 'i16', 32: 'i32', 64: 'i64', [-32]: 'f32', [-64]: 'f64' };
@@ -21,39 +21,39 @@ export interface FitsImage {
   row(r: number): ScaledArray;
 }
 
-export class PlainImage implements FitsImage {
+/** What plain and tile-compressed images share: BSCALE/BZERO/blank scaling, range checks, rows. */
+export abstract class ScaledImage implements FitsImage {
   readonly kind: NumericKind;
   readonly length: number;
   readonly typeName: string;
-  private readonly scale: number;
-  private readonly zero: number;
-  private readonly blank: number | bigint | null;
+  protected readonly scale: number;
+  protected readonly zero: number;
+  protected readonly blank: number | bigint | null;
 
+  /** `blank`: the value of the header's BLANK (or, compressed, ZBLANK) card. */
   constructor(
     readonly bitpix: number,
     readonly shape: number[],
-    private readonly bytes: Uint8Array,
-    private readonly dataOffset: number,
     header: FitsHeader,
-    private readonly where: string,
+    blank: unknown,
+    protected readonly where: string,
   ) {
     this.kind = BITPIX_KIND[bitpix];
     this.length = shape.length ? shape.reduce((a, b) => a * b, 1) : 0;
     this.scale = numericValue(header.get('BSCALE'), 1);
     this.zero = numericValue(header.get('BZERO'), 0);
-    const blank = header.get('BLANK');
     this.blank = typeof blank === 'number' || typeof blank === 'bigint' ? blank : null;
     this.typeName = scaledTypeName(this.kind, this.scale, this.zero);
-    const end = dataOffset + this.length * KIND_SIZE[this.kind];
-    if (end > bytes.length) throw new SpecVetError('fits-truncated', `image data ends at byte ${end} beyond the file end ${bytes.length}`, where);
   }
+
+  /** Elements [start, start+count) unscaled, in native byte order, in an array the caller may alter. */
+  protected abstract readRaw(start: number, count: number): RawArray;
 
   read(start = 0, count = this.length - start): ScaledArray {
     if (!Number.isInteger(start) || !Number.isInteger(count) || start < 0 || count < 0 || start + count > this.length) {
       throw new SpecVetError('fits-format', `element range ${start}+${count} outside the image of ${this.length} elements`, this.where);
     }
-    const raw = readBigEndian(this.bytes, this.dataOffset + start * KIND_SIZE[this.kind], count, this.kind);
-    return applyScaling(raw, this.kind, this.scale, this.zero, this.blank);
+    return applyScaling(this.readRaw(start, count), this.kind, this.scale, this.zero, this.blank);
   }
 
   row(r: number): ScaledArray {
@@ -61,6 +61,25 @@ export class PlainImage implements FitsImage {
     const rows = n1 ? this.length / n1 : 0;
     if (!Number.isInteger(r) || r < 0 || r >= rows) throw new SpecVetError('fits-format', `row ${r} outside the image's ${rows} rows`, this.where);
     return this.read(r * n1, n1);
+  }
+}
+
+export class PlainImage extends ScaledImage {
+  constructor(
+    bitpix: number,
+    shape: number[],
+    private readonly bytes: Uint8Array,
+    private readonly dataOffset: number,
+    header: FitsHeader,
+    where: string,
+  ) {
+    super(bitpix, shape, header, header.get('BLANK'), where);
+    const end = dataOffset + this.length * KIND_SIZE[this.kind];
+    if (end > bytes.length) throw new SpecVetError('fits-truncated', `image data ends at byte ${end} beyond the file end ${bytes.length}`, where);
+  }
+
+  protected readRaw(start: number, count: number): RawArray {
+    return readBigEndian(this.bytes, this.dataOffset + start * KIND_SIZE[this.kind], count, this.kind);
   }
 
   /**
