@@ -1,88 +1,18 @@
-// Headless-Chromium harness for the FITS webview: serves the BUILT bundle (dist/webview) inside
-// the same HTML page and CSP the extension uses, shims acquireVsCodeApi, and plays the host's
-// part with real spectra read by the core reader and the same message builders the host uses.
+// Headless-Chromium harness for the FITS webview: the BUILT bundle (dist/webview/fits.js) in the
+// extension's page and CSP (./webview-page.ts), with the harness playing the host's part with real
+// spectra read by the core reader and the same message builders the host uses.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { readSpectrumFile } from '../../src/core/spectrum/open';
 import type { SpectrumFile } from '../../src/core/spectrum/model';
 import { errorToMessage, fileLoadedMessage, spectrumMessage } from '../../src/extension/messages';
-import { fitsViewerHtml } from '../../src/extension/webviewHtml';
 import type { FileLoadedMessage, HostToWebviewMessage, RenderReport, SpectrumMessage, WebviewToHostMessage } from '../../src/shared/protocol';
-import { launchChromium, type LaunchedBrowser } from '../support/chromium';
 import { fixture, repoRoot } from '../support/paths';
+import { WebviewPage, type ThemeName } from './webview-page';
 
 // Page-side code below runs in the browser; these names exist there, not in Node's type world.
 declare const document: any;
-declare const window: any;
-declare const getComputedStyle: any;
-
-
-export const ORIGIN = 'https://specvet.test';
-const NONCE = 'harnessNonce0123456789abcdefABCD';
-
-/** The theme variables VS Code injects (Dark Modern / Light Modern values). */
-export const THEMES = {
-  dark: {
-    '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d',
-    '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-green': '#89d185',
-    '--vscode-charts-orange': '#d18616', '--vscode-charts-purple': '#b180d7', '--vscode-charts-yellow': '#cca700',
-    '--vscode-font-family': 'DejaVu Sans, sans-serif', '--vscode-editor-font-family': 'DejaVu Sans Mono, monospace', '--vscode-font-size': '13px',
-    '--vscode-foreground': '#cccccc', '--vscode-focusBorder': '#0078d4', '--vscode-widget-border': '#313131',
-    '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff', '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc',
-    '--vscode-checkbox-background': '#313131', '--vscode-checkbox-border': '#3c3c3c', '--vscode-checkbox-foreground': '#cccccc',
-    '--vscode-dropdown-background': '#313131', '--vscode-dropdown-border': '#3c3c3c', '--vscode-dropdown-foreground': '#cccccc', '--vscode-dropdown-listBackground': '#1f1f1f',
-    '--vscode-input-background': '#313131', '--vscode-input-foreground': '#cccccc', '--vscode-input-placeholderForeground': '#989898',
-    '--vscode-panelTitle-activeForeground': '#cccccc', '--vscode-panelTitle-inactiveForeground': '#9d9d9d', '--vscode-panelTitle-activeBorder': '#0078d4',
-    '--vscode-panel-border': '#2b2b2b', '--vscode-badge-background': '#616161', '--vscode-badge-foreground': '#f8f8f8',
-  },
-  light: {
-    '--vscode-editor-foreground': '#3b3b3b', '--vscode-editor-background': '#ffffff', '--vscode-descriptionForeground': '#717171',
-    '--vscode-charts-blue': '#1a85ff', '--vscode-charts-red': '#e51400', '--vscode-charts-green': '#388a34',
-    '--vscode-charts-orange': '#d18616', '--vscode-charts-purple': '#652d90', '--vscode-charts-yellow': '#bf8803',
-    '--vscode-font-family': 'DejaVu Sans, sans-serif', '--vscode-editor-font-family': 'DejaVu Sans Mono, monospace', '--vscode-font-size': '13px',
-    '--vscode-foreground': '#3b3b3b', '--vscode-focusBorder': '#005fb8', '--vscode-widget-border': '#e5e5e5',
-    '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff', '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b',
-    '--vscode-checkbox-background': '#f8f8f8', '--vscode-checkbox-border': '#cecece', '--vscode-checkbox-foreground': '#3b3b3b',
-    '--vscode-dropdown-background': '#ffffff', '--vscode-dropdown-border': '#cecece', '--vscode-dropdown-foreground': '#3b3b3b', '--vscode-dropdown-listBackground': '#ffffff',
-    '--vscode-input-background': '#ffffff', '--vscode-input-foreground': '#3b3b3b', '--vscode-input-placeholderForeground': '#767676',
-    '--vscode-panelTitle-activeForeground': '#3b3b3b', '--vscode-panelTitle-inactiveForeground': '#3b3b3b', '--vscode-panelTitle-activeBorder': '#005fb8',
-    '--vscode-panel-border': '#e5e5e5', '--vscode-badge-background': '#cccccc', '--vscode-badge-foreground': '#3b3b3b',
-  },
-} as const;
-export type ThemeName = keyof typeof THEMES;
-
-function themeScript(theme: ThemeName): string {
-  return `window.__specvetSetTheme = function (name, vars) {
-  document.body.classList.remove('vscode-dark', 'vscode-light');
-  for (var k in vars) document.documentElement.style.setProperty(k, vars[k]);
-  document.body.classList.add('vscode-' + name);
-};
-window.__specvetSetTheme(${JSON.stringify(theme)}, ${JSON.stringify(THEMES[theme])});`;
-}
-
-function pageHtml(theme: ThemeName, title: string): string {
-  const html = fitsViewerHtml({
-    cspSource: ORIGIN,
-    scriptUri: `${ORIGIN}/dist/webview/fits.js`,
-    styleUri: `${ORIGIN}/dist/webview/fits.css`,
-    nonce: NONCE,
-    title,
-  });
-  // VS Code sets the theme class and variables before the page's own script runs.
-  return html.replace('<div id="app"', `<script nonce="${NONCE}">${themeScript(theme)}</script>\n<div id="app"`);
-}
-
-/** Typed arrays cannot cross page.evaluate as such: ship them as base64 and rebuild them in the page. */
-function encode(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) {
-    const v = value as Float64Array;
-    return { __typed: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
-  }
-  if (Array.isArray(value)) return value.map(encode);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
-  return value;
-}
 
 export interface ViewerOptions {
   theme?: ThemeName;
@@ -93,9 +23,9 @@ export interface ViewerOptions {
 
 export class Viewer {
   readonly fromWebview: WebviewToHostMessage[] = [];
-  readonly consoleErrors: string[] = [];
-  readonly cspViolations: string[] = [];
-  savedState: unknown = undefined;
+  readonly page: Page;
+  readonly consoleErrors: string[];
+  readonly cspViolations: string[];
   private file: SpectrumFile | null = null;
   private fileName = '';
   private openedAt = Date.now();
@@ -103,53 +33,28 @@ export class Viewer {
   /** Set by loadSynthetic: messages to answer `ready`/`getSpectrum` with instead of a file. */
   private synthetic: { file: FileLoadedMessage; spectra: SpectrumMessage[] } | null = null;
 
-  private constructor(readonly page: Page, private readonly launched: LaunchedBrowser) {}
+  private constructor(private readonly web: WebviewPage) {
+    this.page = web.page;
+    this.consoleErrors = web.consoleErrors;
+    this.cspViolations = web.cspViolations;
+  }
+
+  /** View state as the page last saved it (`setState`). */
+  get savedState(): unknown {
+    return this.web.savedState;
+  }
 
   static async open(opts: ViewerOptions = {}): Promise<Viewer> {
-    const launched = await launchChromium({ viewport: opts.viewport ?? { width: 1280, height: 760 } });
-    const page = launched.context.pages()[0] ?? (await launched.context.newPage());
-    const viewer = new Viewer(page, launched);
-    await launched.context.route(`${ORIGIN}/**`, async (route) => {
-      const url = new URL(route.request().url());
-      if (url.pathname === '/index.html') {
-        return route.fulfill({ status: 200, contentType: 'text/html', body: pageHtml(opts.theme ?? 'dark', viewer.fileName || 'spectrum') });
-      }
-      const rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
-      const abs = path.join(repoRoot, rel);
-      const allowed = ['dist', 'media'].some((d) => abs.startsWith(path.join(repoRoot, d) + path.sep));
-      if (!allowed || !fs.existsSync(abs)) return route.fulfill({ status: 404, body: 'not found' });
-      const type = abs.endsWith('.js') ? 'text/javascript' : abs.endsWith('.css') ? 'text/css' : abs.endsWith('.png') ? 'image/png' : 'application/octet-stream';
-      return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(abs) });
+    let viewer: Viewer | undefined;
+    const web = await WebviewPage.open({
+      bundle: 'fits',
+      theme: opts.theme ?? 'dark',
+      viewport: opts.viewport ?? { width: 1280, height: 760 },
+      state: opts.state,
+      title: () => viewer?.fileName || 'spectrum',
+      receive: (msg) => viewer?.receive(msg),
     });
-    page.on('console', (m) => { if (m.type() === 'error') viewer.consoleErrors.push(m.text()); });
-    page.on('pageerror', (e) => viewer.consoleErrors.push(`pageerror: ${e.message}`));
-    await page.exposeBinding('__specvetToHost', (_src, msg: WebviewToHostMessage) => viewer.receive(msg));
-    await page.exposeBinding('__specvetSetState', (_src, s: unknown) => { viewer.savedState = s; });
-    await page.exposeBinding('__specvetCsp', (_src, text: string) => { viewer.cspViolations.push(text); });
-    await page.addInitScript((initial) => {
-      let state = initial;
-      document.addEventListener('securitypolicyviolation', (e: any) => (window as any).__specvetCsp(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}:${e.columnNumber} ${e.sample}`));
-      (window as any).acquireVsCodeApi = () => ({
-        postMessage: (m: unknown) => (window as any).__specvetToHost(m),
-        getState: () => state,
-        setState: (s: unknown) => { state = s; (window as any).__specvetSetState(s); },
-      });
-      (window as any).__specvetDeliver = (encoded: unknown) => {
-        const decode = (v: any): any => {
-          if (v && typeof v === 'object' && typeof v.__typed === 'string') {
-            const bin = atob(v.b64);
-            const bytes = new Uint8Array(bin.length);
-            for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-            const Ctor = (globalThis as any)[v.__typed];
-            return new Ctor(bytes.buffer, 0, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
-          }
-          if (Array.isArray(v)) return v.map(decode);
-          if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
-          return v;
-        };
-        window.postMessage(decode(encoded), '*');
-      };
-    }, opts.state);
+    viewer = new Viewer(web);
     return viewer;
   }
 
@@ -165,7 +70,7 @@ export class Viewer {
     } catch (err) {
       this.loadError = err;
     }
-    await this.page.goto(`${ORIGIN}/index.html`);
+    await this.web.show();
   }
 
   /** Load generated data (benchmarks): the host answers with these messages instead of reading a file. */
@@ -173,12 +78,12 @@ export class Viewer {
     this.fileName = file.fileName;
     this.file = null;
     this.synthetic = { file, spectra };
-    await this.page.goto(`${ORIGIN}/index.html`);
+    await this.web.show();
   }
 
   /** Post a host message into the webview (typed arrays preserved). */
   async send(msg: HostToWebviewMessage): Promise<void> {
-    await this.page.evaluate((m) => (window as any).__specvetDeliver(m), encode(msg));
+    await this.web.send(msg);
   }
 
   private receive(msg: WebviewToHostMessage): void {
@@ -240,7 +145,7 @@ export class Viewer {
   }
 
   async setTheme(name: ThemeName): Promise<void> {
-    await this.page.evaluate(([n, vars]) => (window as any).__specvetSetTheme(n, vars), [name, THEMES[name]] as const);
+    await this.web.setTheme(name);
   }
 
   /** Fraction of plot-canvas pixels that differ from the most common (background) colour. */
@@ -283,6 +188,6 @@ export class Viewer {
   }
 
   async close(): Promise<void> {
-    await this.launched.close();
+    await this.web.close();
   }
 }
