@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runAgent } from '../../src/core/agent/loop';
+import { runAgent, startAgentRun } from '../../src/core/agent/loop';
 import { SpecVetError } from '../../src/core/errors';
 import { loadGuide } from '../../src/core/guides/guide';
 import { renderSpectrumImage } from '../../src/core/render/index';
@@ -134,6 +134,17 @@ function defineTests(): void {
       return r.image.png;
     })];
     assert.deepEqual(urls, expected.map((png) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`));
+  });
+
+  test('a run cancelled while its overview is being drawn ends as cancelled without contacting the endpoint', async () => {
+    const sp = open('spec-55862-B6212_sp06-025.fits');
+    // Nothing listens on port 9 of loopback: any request would end in a connection error, not in `cancelled`.
+    const run = startAgentRun({ spectrum: sp, source: { file: 'x.fits', sha256: '0' }, guide: loadGuide('m-giant'), endpoint: { baseUrl: 'http://127.0.0.1:9/v1', model: 'spec-o3-7b', retries: 0 } });
+    run.cancel();
+    const trace = await run.done;
+    assert.equal(trace.status, 'cancelled');
+    assert.equal(trace.turns, 0);
+    assert.equal(trace.messages.length, 2, 'system and the first user turn with the overview');
   });
 
   test('shutting the pool down rejects images still being drawn with a SpecVetError; the next render starts it again', async () => {

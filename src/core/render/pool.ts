@@ -179,7 +179,6 @@ class RenderPool {
         let data: RenderRequest['data'];
         if (key === null || !w.cache.has(key)) {
           const raw = input.data();
-          if (raw.wavelength.length !== raw.flux.length) throw new SpecVetError('render', `wavelength and flux differ in length (${raw.wavelength.length} vs ${raw.flux.length})`);
           data = { wavelength: copyForTransfer(raw.wavelength, transfer), flux: copyForTransfer(raw.flux, transfer) };
           this.stats.uploads++;
           if (key !== null) this.remember(w, key, byteSize(data.wavelength) + byteSize(data.flux), evict);
