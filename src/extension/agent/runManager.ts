@@ -15,7 +15,7 @@ import { appendTrace, readTraceFile } from '../../core/trace/jsonl';
 import type { Trace } from '../../core/trace/schema';
 import type { AgentHostToWebviewMessage, AgentSelectionReply, TracePanelReport, TraceViewEvent, TrajectoryInfo } from '../../shared/protocol';
 import type { AgentWebviewMessageEvent, FitsDocument } from '../fitsEditor';
-import type { AgentSettings } from './settings';
+import { endpointFromSettings, type AgentSettings } from './settings';
 import { agentEventToView, traceToViewEvents, trajectoryInfo, ViewEventLog } from './traceEvents';
 
 /** What the run manager needs from the FITS editor provider. */
@@ -231,18 +231,7 @@ export class RunManager implements vscode.Disposable {
       return null;
     }
     const s = req.settings;
-    const apiKey = await this.deps.apiKey(s.endpointUrl);
-    const endpoint: EndpointSettings = {
-      baseUrl: s.endpointUrl,
-      model: s.model,
-      apiKey,
-      protocol: s.protocol,
-      temperature: s.temperature,
-      topP: s.topP,
-      maxTokens: s.maxTokens,
-      maxTurns: s.maxTurns,
-      timeoutMs: s.timeoutSeconds * 1000,
-    };
+    const endpoint = endpointFromSettings(s, await this.deps.apiKey(s.endpointUrl));
     await this.acquire(s.concurrency);
     const docKey = req.docUri.toString();
     const list = this.docs.get(docKey) ?? [];

@@ -2,6 +2,7 @@
 // a pure validator (odd values → a warning and the default), and the vscode accessor that honours
 // workspace trust: in an untrusted workspace the endpoint settings of the workspace are ignored,
 // because they could send the user's data (and key) to a server the workspace's author chose.
+import type { EndpointSettings } from '../../core/agent/endpoint';
 import type { WireProtocol } from '../../core/trace/schema';
 
 export interface AgentSettings {
@@ -80,6 +81,21 @@ export function validateAgentSettings(raw: Record<string, unknown>): { settings:
     }
   }
   return { settings: settings as unknown as AgentSettings, warnings };
+}
+
+/** The endpoint the agent loop runs against, from the agent settings and the key stored for its URL. */
+export function endpointFromSettings(s: AgentSettings, apiKey: string | null): EndpointSettings {
+  return {
+    baseUrl: s.endpointUrl,
+    model: s.model,
+    apiKey,
+    protocol: s.protocol,
+    temperature: s.temperature,
+    topP: s.topP,
+    maxTokens: s.maxTokens,
+    maxTurns: s.maxTurns,
+    timeoutMs: s.timeoutSeconds * 1000,
+  };
 }
 
 /** What `WorkspaceConfiguration.inspect` returns, reduced to what is read here. */

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EndpointSettings } from '../../core/agent/endpoint';
 import { secretKeyFor } from '../agent/input';
-import { readRawSettings, validateAgentSettings, type AgentSettings } from '../agent/settings';
+import { endpointFromSettings, readRawSettings, validateAgentSettings, type AgentSettings } from '../agent/settings';
 
 export type GuideEndpoint = EndpointSettings | 'scripted';
 
@@ -38,15 +38,5 @@ export async function resolveEndpoint(secrets: vscode.SecretStorage, explicit?: 
     return pick ? 'scripted' : null;
   }
   const s = agentSettings();
-  return {
-    baseUrl: s.endpointUrl,
-    model: s.model,
-    apiKey: (await secrets.get(secretKeyFor(s.endpointUrl))) ?? null,
-    protocol: s.protocol,
-    temperature: s.temperature,
-    topP: s.topP,
-    maxTokens: s.maxTokens,
-    maxTurns: s.maxTurns,
-    timeoutMs: s.timeoutSeconds * 1000,
-  };
+  return endpointFromSettings(s, (await secrets.get(secretKeyFor(s.endpointUrl))) ?? null);
 }
