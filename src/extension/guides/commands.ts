@@ -4,12 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { runPool } from '../../core/agent/batch';
 import { startAgentRun } from '../../core/agent/loop';
 import { errorMessage } from '../../core/errors';
 import { exportSft, type SftExportReport, type SftInput } from '../../core/export/sft';
 import { collectSpectra, comparisonMarkdown, guideFromGit, runGuideComparison, spectrumFilesIn, type GuideComparison, type SpectrumTarget } from '../../core/guides/compare';
 import { BUILTIN_GUIDE_IDS, loadGuide, validateGuide, type Guide } from '../../core/guides/guide';
 import { buildPromptPreview, type PromptPreview } from '../../core/guides/preview';
+import type { Spectrum } from '../../core/spectrum/model';
 import { parseTraceLines, readTraceFile, TraceWriter } from '../../core/trace/jsonl';
 import type { Trace } from '../../core/trace/schema';
 import { makeNonce } from '../webviewHtml';
@@ -88,6 +90,16 @@ async function pickTarget(file: vscode.Uri, index?: number): Promise<SpectrumTar
   return pick?.t ?? null;
 }
 
+/** The guide and one spectrum to run it on (picked by the user where the arguments leave a choice); null when cancelled. */
+async function guideAndTarget(guideArg: UriArg, spectrumArg: UriArg, index?: number): Promise<{ guide: Guide; target: SpectrumTarget } | null> {
+  const guide = await guideFromUri(guideArg);
+  if (!guide) return null;
+  const file = await pickSpectrumFile(spectrumArg);
+  if (!file) return null;
+  const target = await pickTarget(file, index);
+  return target ? { guide, target } : null;
+}
+
 export async function openTraceAt(file: string, line: number): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const pos = new vscode.Position(Math.max(0, line - 1), 0);
@@ -110,37 +122,32 @@ async function runOnTargets(guide: Guide, targets: SpectrumTarget[], endpoint: G
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SpecVet: guide ${guide.id}`, cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      let next = 0;
-      const worker = async () => {
-        while (next < targets.length && !abort.signal.aborted) {
-          const t = targets[next++];
-          let spectrum;
-          try {
-            spectrum = t.spectrumFile.get(t.index);
-          } catch (err) {
-            log.appendLine(`[${guide.id}] ${t.file}#${t.index}: ${errorMessage(err)}`);
-            continue;
-          }
-          progress.report({ message: `${path.basename(t.file)}#${t.index} (${finished.length + 1}/${targets.length})` });
-          const run = startAgentRun({
-            spectrum,
-            source: { file: t.file, sha256: t.sha256 },
-            guide,
-            endpoint,
-            signal: abort.signal,
-            onEvent: (e) => {
-              if (e.type === 'tool_call') log.appendLine(`[${guide.id}] ${spectrum.meta.id} turn ${e.turn}: ${e.name} ${JSON.stringify(e.arguments)}`);
-              else if (e.type === 'error') log.appendLine(`[${guide.id}] ${spectrum.meta.id} turn ${e.turn}: ${e.message}`);
-            },
-          });
-          const trace = await run.done;
-          writer.append(trace);
-          finished.push(trace);
-          log.appendLine(`[${guide.id}] ${t.file}#${t.index} ${trace.source.spectrumId}: ${trace.answer.verdict ?? '—'} (${trace.status}, ${trace.turns} turns)`);
-          progress.report({ increment: 100 / targets.length });
+      await runPool(targets.values(), Math.min(settings.concurrency, targets.length), async (t) => {
+        let spectrum: Spectrum;
+        try {
+          spectrum = t.spectrumFile.get(t.index);
+        } catch (err) {
+          log.appendLine(`[${guide.id}] ${t.file}#${t.index}: ${errorMessage(err)}`);
+          return;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(settings.concurrency, targets.length) }, worker));
+        progress.report({ message: `${path.basename(t.file)}#${t.index} (${finished.length + 1}/${targets.length})` });
+        const run = startAgentRun({
+          spectrum,
+          source: { file: t.file, sha256: t.sha256 },
+          guide,
+          endpoint,
+          signal: abort.signal,
+          onEvent: (e) => {
+            if (e.type === 'tool_call') log.appendLine(`[${guide.id}] ${spectrum.meta.id} turn ${e.turn}: ${e.name} ${JSON.stringify(e.arguments)}`);
+            else if (e.type === 'error') log.appendLine(`[${guide.id}] ${spectrum.meta.id} turn ${e.turn}: ${e.message}`);
+          },
+        });
+        const trace = await run.done;
+        writer.append(trace);
+        finished.push(trace);
+        log.appendLine(`[${guide.id}] ${t.file}#${t.index} ${trace.source.spectrumId}: ${trace.answer.verdict ?? '—'} (${trace.status}, ${trace.turns} turns)`);
+        progress.report({ increment: 100 / targets.length });
+      }, abort.signal);
     });
   } finally {
     writer.close();
@@ -169,12 +176,9 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
     );
 
   reg('specvet.guide.runOnSpectrum', async (guideArg?: UriArg, spectrumArg?: UriArg, opts?: { index?: number; endpoint?: GuideEndpoint; tracesFile?: string }): Promise<RunResult | undefined> => {
-    const guide = await guideFromUri(guideArg);
-    if (!guide) return undefined;
-    const file = await pickSpectrumFile(spectrumArg);
-    if (!file) return undefined;
-    const target = await pickTarget(file, opts?.index);
-    if (!target) return undefined;
+    const picked = await guideAndTarget(guideArg, spectrumArg, opts?.index);
+    if (!picked) return undefined;
+    const { guide, target } = picked;
     const endpoint = await resolveEndpoint(context.secrets, opts?.endpoint);
     if (!endpoint) return undefined;
     const result = await runOnTargets(guide, [target], endpoint, log, opts?.tracesFile);
@@ -212,12 +216,9 @@ export function registerGuideCommands(context: vscode.ExtensionContext, log: vsc
   });
 
   reg('specvet.guide.previewPrompt', async (guideArg?: UriArg, spectrumArg?: UriArg, opts?: { index?: number }): Promise<Omit<PromptPreview, 'messages' | 'parts'> & { parts: Array<{ role: string; kind: string; bytes: number; tokens: number }> } | undefined> => {
-    const guide = await guideFromUri(guideArg);
-    if (!guide) return undefined;
-    const file = await pickSpectrumFile(spectrumArg);
-    if (!file) return undefined;
-    const target = await pickTarget(file, opts?.index);
-    if (!target) return undefined;
+    const picked = await guideAndTarget(guideArg, spectrumArg, opts?.index);
+    if (!picked) return undefined;
+    const { guide, target } = picked;
     const preview = buildPromptPreview(guide, target.spectrumFile.get(target.index));
     const key = guide.source;
     let panel = previews.get(key);
