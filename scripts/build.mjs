@@ -70,6 +70,8 @@ if (webviewEntries.length) {
     format: 'iife',
     entryPoints: Object.fromEntries(webviewEntries.map((f) => [f.replace(/^webview[\\/]/, '').replace(/\.entry\.ts$/, ''), f])),
     outdir: 'dist/webview',
+    // Always minified (dev too): the editor's first paint waits for this code to be parsed.
+    minify: true,
     loader: { '.ttf': 'file', '.woff2': 'file' },
     plugins: [webviewBoundary],
   });

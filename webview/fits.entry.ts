@@ -2,17 +2,7 @@
 // view, keyboard shortcuts. Talks to the host only through src/shared/protocol.ts.
 import 'uplot/dist/uPlot.min.css';
 import './fits.css';
-import {
-  provideVSCodeDesignSystem,
-  vsCodeButton,
-  vsCodeCheckbox,
-  vsCodeDropdown,
-  vsCodeOption,
-  vsCodePanels,
-  vsCodePanelTab,
-  vsCodePanelView,
-  vsCodeTextField,
-} from '@vscode/webview-ui-toolkit/dist/toolkit.js'; // the self-contained bundle: the package's index pulls ~100 relative modules
+import './trace/trace.css'; // the trace panel's code arrives later (fits-late.entry.ts), its layout now
 import type {
   ErrorMessage,
   FileLoadedMessage,
@@ -27,13 +17,11 @@ import { describeSmoothing, SMOOTHING_LIMITS, type Smoothing, type SmoothingKind
 import { plotColours, themeKind, watchTheme } from './theme';
 import { getVsCodeApi, onHostMessage } from './vscodeApi';
 import { el, clear } from './dom';
-import { TraceView } from './trace/traceView';
+import type { TraceView } from './trace/traceView';
+import type { FitsLateModules } from './fits-late.entry';
 
-// vscode-badge is not used: its template sets an inline style attribute, which the strict CSP blocks.
-provideVSCodeDesignSystem().register(
-  vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodePanels(), vsCodePanelTab(),
-  vsCodePanelView(), vsCodeTextField(),
-);
+/** This script's URL, read while it runs: the late bundle sits beside it. */
+const mainScriptSrc = (document.currentScript as HTMLScriptElement | null)?.src ?? '';
 
 /** What survives hiding and reopening the editor (webview setState/getState). */
 interface ViewState {
@@ -94,8 +82,24 @@ const milestones: Record<string, number> = {
   document: Math.round(performance.timeOrigin),
   script: Date.now(),
 };
+// ...and in between, when the bundle's bytes had arrived (so fetching and compiling can be told apart).
+for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+  if (r.name === mainScriptSrc && r.responseEnd > 0) milestones.scriptFetched = Math.round(performance.timeOrigin + r.responseEnd);
+}
 /** The agent's trace panel beside the plot (webview/trace; hidden until a trajectory arrives). */
 let traceView: TraceView | null = null;
+/** Its box in the layout, waiting for the late bundle when that has not run yet. */
+let traceBox: HTMLElement | null = null;
+/** The late bundle (toolkit components, trace panel), fetched after the first paint; see loadLate. */
+let late: FitsLateModules | null = null;
+let lateState: 'idle' | 'loading' | 'done' = 'idle';
+/** A report asked for while the late bundle loads: sent once the controls work. */
+let reportWaiting = false;
+/** Whether this page asked the host for the file (see the load listener at the end). */
+let readySent = false;
+/** The side panel is due once the plot has painted. */
+let sideWaiting = false;
+const nonce = app.getAttribute('data-nonce') ?? '';
 const ui: {
   picker?: HTMLElement & { value: string };
   status?: HTMLElement;
@@ -107,7 +111,45 @@ const ui: {
   toolbar?: HTMLElement;
 } = {};
 
+/**
+ * Fetch the second bundle: the toolkit's web components (they upgrade the toolbar's elements in
+ * place) and the trace panel. Loaded after the first paint so the spectrum never waits for them.
+ */
+function loadLate(): void {
+  if (lateState !== 'idle') return;
+  lateState = 'loading';
+  const script = document.createElement('script');
+  script.nonce = nonce;
+  script.src = new URL('fits-late.js', mainScriptSrc || document.baseURI).toString();
+  script.addEventListener('load', () => lateLoaded(window.specvetFitsLate ?? null, `${script.src} ran but defined nothing`));
+  script.addEventListener('error', () => lateLoaded(null, `cannot load ${script.src}`));
+  document.head.appendChild(script);
+}
+
+function lateLoaded(modules: FitsLateModules | null, problem: string): void {
+  lateState = 'done';
+  milestones.interactive ??= Date.now();
+  late = modules;
+  if (late) createTraceView();
+  else vscode.postMessage({ type: 'webviewError', message: `the toolbar controls and agent panel are unavailable: ${problem}` });
+  if (reportWaiting) {
+    reportWaiting = false;
+    report();
+  }
+}
+
+function createTraceView(): void {
+  if (!late || !traceBox || traceView) return;
+  traceView = new late.TraceView(traceBox, { post: (m) => vscode.postMessage(m), zoomTo: zoomToToolWindow });
+}
+
 function report(): void {
+  // "rendered" promises a working editor: wait for the controls (the paint itself is already timed).
+  if (lateState !== 'done') {
+    reportWaiting = true;
+    loadLate();
+    return;
+  }
   const view: RenderReport['view'] = errorShown ? 'error' : file?.catalog ? 'catalog' : current ? 'plot' : 'empty';
   const r: RenderReport = {
     webviewId,
@@ -244,7 +286,8 @@ function buildLayout(f: FileLoadedMessage): void {
   ui.side = el('aside', { class: 'sv-side' }, []);
   ui.cheat = cheatSheet();
 
-  const traceBox = el('section', { class: 'sv-trace', 'aria-label': 'Agent trace' });
+  traceBox = f.catalog ? null : el('section', { class: 'sv-trace', 'aria-label': 'Agent trace' });
+  traceView = null;
   const main = f.catalog
     ? el('div', { class: 'sv-main' }, [el('section', { class: 'sv-catalog-wrap' }, [catalogTable(f)]), ui.side])
     : el('div', { class: 'sv-main' }, [
@@ -259,13 +302,13 @@ function buildLayout(f: FileLoadedMessage): void {
     ui.cheat,
   );
   updateSmoothingLabel();
-  // The side panel (header table, metadata) is built in a later task: the spectrum message queued
-  // behind fileLoaded is handled first, so the plot paints without waiting for it.
-  setTimeout(renderSide, 0);
+  // The side panel (header table, metadata) is built after the next paint (scheduleReport): the
+  // spectrum's first frame must not wait for the layout of a few hundred header rows.
+  sideWaiting = true;
   if (!f.catalog) {
     plot = new SpectrumPlot(plotBox, plotOptions(), plotColours(), onDraw, (t) => (ui.cursor!.textContent = t));
-    traceView = new TraceView(traceBox, { post: (m) => vscode.postMessage(m), zoomTo: zoomToToolWindow });
-  } else traceView = null;
+    createTraceView();
+  }
 }
 
 function pickerLabel(s: FileLoadedMessage['spectra'][number]): string {
@@ -484,6 +527,10 @@ function scheduleReport(): void {
       milestones.paint = Date.now();
       firstPaintMs = milestones.paint - file.openedAt;
     }
+    if (sideWaiting) {
+      sideWaiting = false;
+      renderSide();
+    }
     report();
   }, 0));
 }
@@ -512,6 +559,8 @@ function step(dir: 1 | -1): void {
 
 function showSpectrum(s: SpectrumMessage): void {
   if (s.requestId !== undefined && s.requestId !== latestRequest) return; // a newer request superseded it
+  // Unrequested (sent with the file): not when another one is on its way, nor again when on screen.
+  if (s.requestId === undefined && (pendingIndex !== null || current?.index === s.index)) return;
   if (!file || !plot) return;
   pendingIndex = null;
   const prev = current;
@@ -583,12 +632,16 @@ onHostMessage((msg: HostToWebviewMessage) => {
     if (traceView?.handle(msg)) return;
     switch (msg.type) {
       case 'fileLoaded':
+        // The same read again (the answer to a `ready` racing the first post): already shown.
+        if (file && !msg.reloaded && msg.openedAt === file.openedAt && msg.fileName === file.fileName) break;
         milestones.fileLoaded ??= Date.now();
         file = msg;
         current = null;
         pendingIndex = null;
         buildLayout(msg);
-        if (msg.reloaded && msg.spectra.length) requestSpectrum(Math.min(state.spectrumIndex, msg.spectra.length - 1));
+        // A reload, or a restored page whose saved spectrum is not the first one (which the host
+        // sends unasked; `ready` would have named the saved one).
+        if ((msg.reloaded || (!readySent && state.spectrumIndex > 0)) && msg.spectra.length) requestSpectrum(Math.min(state.spectrumIndex, msg.spectra.length - 1));
         if (msg.catalog || !msg.spectra.length) scheduleReport();
         break;
       case 'spectrum':
@@ -675,4 +728,11 @@ document.addEventListener('securitypolicyviolation', (e) =>
   vscode.postMessage({ type: 'webviewError', message: `content security policy blocked ${e.violatedDirective}: ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})` }));
 window.addEventListener('unhandledrejection', (e) => vscode.postMessage({ type: 'webviewError', message: String(e.reason) }));
 
-vscode.postMessage({ type: 'ready', spectrumIndex: state.spectrumIndex });
+// The host posts the file and its first spectrum as it sets this page, and VS Code hands them over
+// at the page's load event. Ask with `ready` when nothing came by then: a page reloaded after being
+// hidden, or messages VS Code delivered before this script listened (its load fallback timer).
+window.addEventListener('load', () => setTimeout(() => {
+  if (file || errorShown) return;
+  readySent = true;
+  vscode.postMessage({ type: 'ready', spectrumIndex: state.spectrumIndex });
+}, 0), { once: true });

@@ -78,6 +78,7 @@ export class SpectrumPlot {
   private panStart: { px: number; view: [number, number] } | null = null;
   private pendingDraw: (Omit<DrawInfo, 'ms'> & { t0: number }) | null = null;
   private readonly resizeObserver: ResizeObserver;
+  private resizeFrame = 0;
 
   constructor(
     private readonly container: HTMLElement,
@@ -88,7 +89,16 @@ export class SpectrumPlot {
   ) {
     this.opts = opts;
     this.colours = colours;
-    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver = new ResizeObserver(() => {
+      // Resize in the next frame, not inside the observer's callback: a new canvas size there can
+      // change the observed box again within the frame (the "ResizeObserver loop" error), e.g.
+      // while the toolbar's components upgrade after the first paint.
+      if (this.resizeFrame) return;
+      this.resizeFrame = requestAnimationFrame(() => {
+        this.resizeFrame = 0;
+        this.resize();
+      });
+    });
     this.resizeObserver.observe(container);
   }
 
@@ -452,6 +462,7 @@ export class SpectrumPlot {
 
   destroy(): void {
     this.resizeObserver.disconnect();
+    cancelAnimationFrame(this.resizeFrame);
     this.u?.destroy();
     this.u = null;
   }

@@ -101,6 +101,10 @@ export class FitsDocument implements vscode.CustomDocument {
   }
 }
 
+function validIndex(index: unknown, file: SpectrumFile): index is number {
+  return Number.isInteger(index) && (index as number) >= 0 && (index as number) < file.spectra.length;
+}
+
 /** An agent message from a FITS editor's webview (the trace panel); src/extension/agent handles it. */
 export interface AgentWebviewMessageEvent {
   doc: FitsDocument;
@@ -162,10 +166,15 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     const post = (msg: HostToWebviewMessage) => {
       webview.postMessage(msg).then(undefined, (err) => this.log.appendLine(`[fits] postMessage failed: ${errorMessage(err)}`));
     };
+    // Send the file and its first spectrum now, not after the page's `ready` round trip: VS Code
+    // queues webview messages until the page has loaded, and the page listens from its first line.
+    // VS Code drops that queue when it replaces the page's document, so the page still says
+    // `ready` when nothing came by its load event (and after every reload while hidden).
+    this.postFile(doc, post, { parsed: doc.parsedMs, htmlSet: resolvedMs }, 0);
     const sub = webview.onDidReceiveMessage((msg: WebviewToHostMessage) => {
       try {
         if (msg.type.startsWith('agent.')) return this.agentMessages.fire({ doc, panel, msg: msg as AgentWebviewToHostMessage });
-        this.handleMessage(doc, msg, post, resolvedMs);
+        this.handleMessage(doc, msg, post);
       } catch (err) {
         this.log.appendLine(`[fits] ${doc.fileName}: ${errorMessage(err)}`);
       }
@@ -187,22 +196,22 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     });
   }
 
-  private handleMessage(doc: FitsDocument, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void, resolvedMs: number): void {
+  /** Post the file (or its error) and spectrum `index` (the first when out of range). */
+  private postFile(doc: FitsDocument, post: (m: HostToWebviewMessage) => void, hostPhases: Record<string, number>, index: number): void {
+    if (!doc.file) {
+      post(errorToMessage(doc.error, doc.fileName, null));
+      return;
+    }
+    const f = doc.file;
+    post(fileLoadedMessage(f, doc.fileName, doc.openedAt, { ...hostPhases, posted: Date.now() - doc.openedAt }));
+    if (f.spectra.length) post(this.spectrumMessage(doc, validIndex(index, f) ? index : 0));
+  }
+
+  private handleMessage(doc: FitsDocument, msg: WebviewToHostMessage, post: (m: HostToWebviewMessage) => void): void {
     switch (msg.type) {
-      case 'ready': {
-        if (!doc.file) {
-          post(errorToMessage(doc.error, doc.fileName, null));
-          return;
-        }
-        const f = doc.file;
-        const hostPhases = { parsed: doc.parsedMs, htmlSet: resolvedMs, ready: Date.now() - doc.openedAt };
-        post(fileLoadedMessage(f, doc.fileName, doc.openedAt, hostPhases));
-        if (f.spectra.length) {
-          const index = Number.isInteger(msg.spectrumIndex) && msg.spectrumIndex >= 0 && msg.spectrumIndex < f.spectra.length ? msg.spectrumIndex : 0;
-          post(this.spectrumMessage(doc, index));
-        }
+      case 'ready':
+        this.postFile(doc, post, { parsed: doc.parsedMs, ready: Date.now() - doc.openedAt }, msg.spectrumIndex);
         return;
-      }
       case 'getSpectrum':
         post(this.spectrumMessage(doc, msg.index, msg.requestId));
         return;
