@@ -17,6 +17,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`specvet: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}\n`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage);
+    return 0;
+  }
   try {
     return await command.run(rest);
   } catch (err) {

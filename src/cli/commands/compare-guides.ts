@@ -7,7 +7,7 @@ import { SpecVetError } from '../../core/errors';
 import { collectSpectra, comparisonMarkdown, guideFromGit, runGuideComparison, spectrumFilesIn } from '../../core/guides/compare';
 import { loadGuide, type Guide } from '../../core/guides/guide';
 import { flagSet, flagValue, numberFlag, parseArgs } from '../args';
-import { ENDPOINT_FLAGS, endpointSettings, preflight } from './vet';
+import { ENDPOINT_FLAGS, endpointFromFlags, isDirectory, preflight } from './vet';
 import type { CliCommand } from './index';
 
 const USAGE = `Usage: specvet compare-guides <guide-A> <guide-B|HEAD> <file[#index]|folder>... --endpoint URL|scripted --model NAME --out DIR [options]
@@ -32,11 +32,8 @@ const FLAGS = { ...ENDPOINT_FLAGS, out: { arity: 1 }, concurrency: { arity: 1 },
 
 export const compareGuidesCommand: CliCommand = {
   summary: 'run two guides (or a guide and its git HEAD) on the same spectra and show where verdicts differ',
+  usage: USAGE,
   async run(args: string[]): Promise<number> {
-    if (args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     const p = parseArgs(args, FLAGS);
     const [aArg, bArg, ...inputs] = p.positionals;
     if (!aArg || !bArg || !inputs.length) throw new SpecVetError('usage', 'need two guides and at least one spectrum file or folder (see specvet compare-guides --help)');
@@ -46,9 +43,7 @@ export const compareGuidesCommand: CliCommand = {
       if (a.source.startsWith('builtin:') && !fs.existsSync(aArg)) throw new SpecVetError('usage', "'HEAD' compares a guide file with its committed version: give guide A as a path");
       b = await guideFromGit(aArg);
     } else b = loadGuide(bArg);
-    const endpointArg = flagValue(p, 'endpoint');
-    if (!endpointArg) throw new SpecVetError('usage', 'missing --endpoint URL (or --endpoint scripted for the built-in inspector)');
-    const endpoint = endpointArg === 'scripted' ? 'scripted' : endpointSettings(p, endpointArg);
+    const endpoint = endpointFromFlags(p);
     if (endpoint !== 'scripted') await preflight(createEndpointClient(endpoint), endpoint);
     const files = inputs.flatMap((i) => (isDirectory(i) ? spectrumFilesIn(i) : [i]));
     const { targets, problems } = collectSpectra(files);
@@ -81,11 +76,3 @@ export const compareGuidesCommand: CliCommand = {
     return problems.length ? 1 : 0;
   },
 };
-
-function isDirectory(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-}

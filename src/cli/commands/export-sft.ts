@@ -38,11 +38,8 @@ const FLAGS = {
 
 export const exportSftCommand: CliCommand = {
   summary: 'export curated trajectories as LLaMA-Factory sharegpt fine-tuning data',
+  usage: USAGE,
   async run(args: string[]): Promise<number> {
-    if (args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     const p = parseArgs(args, FLAGS);
     if (!p.positionals.length) throw new SpecVetError('usage', 'no trace files given (usage: specvet export-sft <traces.jsonl>... --out DIR)');
     const out = flagValue(p, 'out');

@@ -2,6 +2,8 @@
 export interface CliCommand {
   /** One line for `specvet --help`. */
   summary: string;
+  /** Printed for `specvet <command> --help` (or `-h`), which exits 0 without running the command. */
+  usage: string;
   /** Runs with the arguments after the subcommand name; resolves to the exit code. */
   run(args: string[]): Promise<number>;
 }

@@ -83,11 +83,8 @@ export function infoText(file: string, sf: SpectrumFile): string {
 
 export const infoCommand: CliCommand = {
   summary: 'summarise a LAMOST, SDSS or DESI spectrum file (format, spectra, HDUs)',
+  usage: USAGE,
   async run(args: string[]): Promise<number> {
-    if (args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     const p = parseArgs(args, { json: { arity: 0 } });
     if (p.positionals.length !== 1) {
       throw new SpecVetError('usage', p.positionals.length ? `expected one file, got ${p.positionals.length}` : 'missing <file> (usage: specvet info <file> [--json])');

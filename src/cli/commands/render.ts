@@ -26,7 +26,6 @@ const FLAGS = {
   observed: { arity: 0 },
   title: { arity: 1 },
   out: { arity: 1 },
-  help: { arity: 0 },
 };
 
 /** A range bound as the user typed it, kept verbatim for the tool's Python-style echo. */
@@ -39,12 +38,9 @@ function jsonNumber(raw: string, what: string): string {
 
 export const renderCommand: CliCommand = {
   summary: 'render a spectrum (or a wavelength window) as the zoom tool shows it to the model',
+  usage: USAGE,
   async run(args: string[]): Promise<number> {
     const p = parseArgs(args, FLAGS);
-    if (flagSet(p, 'help')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     if (p.positionals.length !== 1) throw new SpecVetError('usage', `expected one spectrum file, got ${p.positionals.length}\n${USAGE}`);
     const out = flagValue(p, 'out');
     if (!out) throw new SpecVetError('usage', '--out PATH is required (a .png or .svg file)');

@@ -77,19 +77,14 @@ const FLAGS = {
 
 export const vetCommand: CliCommand = {
   summary: 'inspect spectra with a Spec-o3 model (or the scripted inspector) and write JSONL traces',
+  usage: USAGE,
   async run(args: string[]): Promise<number> {
-    if (args.includes('--help') || args.includes('-h')) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
     const p = parseArgs(args, FLAGS);
     const inputs = collectInputs(p);
     const guideArg = flagValue(p, 'guide');
     if (!guideArg) throw new SpecVetError('usage', 'missing --guide ID|PATH (e.g. --guide carbon)');
     const guide = loadGuide(guideArg);
-    const endpointArg = flagValue(p, 'endpoint');
-    if (!endpointArg) throw new SpecVetError('usage', "missing --endpoint URL (or --endpoint scripted for the built-in inspector)");
-    const endpoint = endpointArg === 'scripted' ? 'scripted' : endpointSettings(p, endpointArg);
+    const endpoint = endpointFromFlags(p);
     const concurrency = numberFlag(p, 'concurrency', { min: 1, max: 1024, integer: true }) ?? 4;
     const out = flagValue(p, 'out') ?? 'traces.jsonl';
     const quiet = flagSet(p, 'quiet');
@@ -209,7 +204,8 @@ function collectInputs(p: ParsedArgs): SpectrumInput[] {
   return raw.flatMap((r) => (isDirectory(r) ? spectrumFilesIn(r).map((file) => ({ file })) : [parseSpectrumInput(r)]));
 }
 
-function isDirectory(p: string): boolean {
+/** True for an existing folder (a command-line input standing for every spectrum file below it). */
+export function isDirectory(p: string): boolean {
   try {
     return fs.statSync(p).isDirectory();
   } catch {
@@ -217,7 +213,14 @@ function isDirectory(p: string): boolean {
   }
 }
 
-export function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
+/** `--endpoint URL` with the other endpoint flags, or 'scripted' for the built-in inspector. */
+export function endpointFromFlags(p: ParsedArgs): EndpointSettings | 'scripted' {
+  const url = flagValue(p, 'endpoint');
+  if (!url) throw new SpecVetError('usage', 'missing --endpoint URL (or --endpoint scripted for the built-in inspector)');
+  return url === 'scripted' ? 'scripted' : endpointSettings(p, url);
+}
+
+function endpointSettings(p: ParsedArgs, baseUrl: string): EndpointSettings {
   if (!/^https?:\/\//i.test(baseUrl)) throw new SpecVetError('usage', `--endpoint must be an http(s) URL or 'scripted', got '${baseUrl}'`);
   const model = flagValue(p, 'model');
   if (!model) throw new SpecVetError('usage', 'missing --model NAME (the served model name, e.g. spec-o3-7b)');
