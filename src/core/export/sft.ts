@@ -155,12 +155,6 @@ function pngFromDataUrl(part: ContentPart, at: string): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Width and height from a PNG's IHDR chunk. */
-export function pngSize(png: Uint8Array): { width: number; height: number } {
-  const v = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  return { width: v.getUint32(16), height: v.getUint32(20) };
-}
-
 /** Training-format messages → sharegpt turns and the images in placeholder order. */
 export function sampleFromConversation(messages: TrainingMessage[], where: string): SftSample {
   const conversations: SftTurn[] = [];
