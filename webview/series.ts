@@ -179,6 +179,21 @@ export function buildPyramid(input: Pick<SeriesInput, 'flux' | 'sigma' | 'sky' |
   return { n, levels };
 }
 
+/** Output arrays for `points` points (error band and sky only where drawn); no y extent yet. */
+function emptySeries(points: number, withSigma: boolean, withSky: boolean, pixelsInWindow: number, decimated: boolean): PlotSeries {
+  const nulls = () => new Array<number | null>(points);
+  return { x: new Float64Array(points), flux: nulls(), upper: withSigma ? nulls() : null, lower: withSigma ? nulls() : null, sky: withSky ? nulls() : null, masked: nulls(), yMin: null, yMax: null, pixelsInWindow, decimated };
+}
+
+/** The series with the y extent of its good flux (none when nothing was good: yMin > yMax). */
+function withYRange(s: PlotSeries, yMin: number, yMax: number): PlotSeries {
+  if (yMin <= yMax) {
+    s.yMin = yMin;
+    s.yMax = yMax;
+  }
+  return s;
+}
+
 /**
  * Decimate from the pyramid level whose blocks are at most 1/8 of a column: column edges snap to
  * block edges (an error under 1/16 of a pixel column), and each column reads 8–16 blocks.
@@ -187,12 +202,8 @@ function prepareFromPyramid(input: SeriesInput, level: PyramidLevel, i0: number,
   const { x } = input;
   const B = level.block, nb = level.fMin.length;
   const wantSigma = !!input.sigma && !!level.uMax, wantSky = !!input.sky && !!level.sMin;
-  const xs = new Float64Array(2 * cols);
-  const f: (number | null)[] = new Array(2 * cols);
-  const m: (number | null)[] = new Array(2 * cols);
-  const up: (number | null)[] | null = wantSigma ? new Array(2 * cols) : null;
-  const lo: (number | null)[] | null = wantSigma ? new Array(2 * cols) : null;
-  const sk: (number | null)[] | null = wantSky ? new Array(2 * cols) : null;
+  const out = emptySeries(2 * cols, wantSigma, wantSky, i1 - i0, true);
+  const { x: xs, flux: f, masked: m, upper: up, lower: lo, sky: sk } = out;
   const span = xMax - xMin;
   let yMin = Infinity, yMax = -Infinity;
   let prevLast = NaN;
@@ -227,7 +238,7 @@ function prepareFromPyramid(input: SeriesInput, level: PyramidLevel, i0: number,
     if (sk) { const has = sMin <= sMax; sk[a] = has ? sMin : null; sk[b2] = has ? sMax : null; }
     bs = be;
   }
-  return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: i1 - i0, decimated: true };
+  return withYRange(out, yMin, yMax);
 }
 
 /** Plot-ready arrays for one x window: null marks a gap. */
@@ -262,12 +273,8 @@ export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, co
   let yMin = Infinity, yMax = -Infinity;
 
   if (count <= 2 * cols) {
-    const xs = new Float64Array(count);
-    const f: (number | null)[] = new Array(count);
-    const m: (number | null)[] = new Array(count);
-    const up: (number | null)[] | null = sigma ? new Array(count) : null;
-    const lo: (number | null)[] | null = sigma ? new Array(count) : null;
-    const sk: (number | null)[] | null = sky ? new Array(count) : null;
+    const out = emptySeries(count, !!sigma, !!sky, count, false);
+    const { x: xs, flux: f, masked: m, upper: up, lower: lo, sky: sk } = out;
     for (let k = 0; k < count; k++) {
       const i = i0 + k;
       xs[k] = x[i];
@@ -285,7 +292,7 @@ export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, co
       }
       if (sk && sky) sk[k] = Number.isFinite(sky[i]) ? sky[i] : null;
     }
-    return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: count, decimated: false };
+    return withYRange(out, yMin, yMax);
   }
 
   const perColumn = count / cols;
@@ -296,12 +303,8 @@ export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, co
   }
 
   // Decimate: column c covers pixels [start_c, start_{c+1}) in index space (x is near-uniform per pixel).
-  const xs = new Float64Array(2 * cols);
-  const f: (number | null)[] = new Array(2 * cols);
-  const m: (number | null)[] = new Array(2 * cols);
-  const up: (number | null)[] | null = sigma ? new Array(2 * cols) : null;
-  const lo: (number | null)[] | null = sigma ? new Array(2 * cols) : null;
-  const sk: (number | null)[] | null = sky ? new Array(2 * cols) : null;
+  const out = emptySeries(2 * cols, !!sigma, !!sky, count, true);
+  const { x: xs, flux: f, masked: m, upper: up, lower: lo, sky: sk } = out;
   const span = xMax - xMin;
   let i = i0;
   for (let c = 0; c < cols; c++) {
@@ -345,5 +348,5 @@ export function prepareWindow(input: SeriesInput, xMin: number, xMax: number, co
     }
     if (sk) { const has = sMin <= sMax; sk[a] = has ? sMin : null; sk[b] = has ? sMax : null; }
   }
-  return { x: xs, flux: f, upper: up, lower: lo, sky: sk, masked: m, yMin: yMin <= yMax ? yMin : null, yMax: yMin <= yMax ? yMax : null, pixelsInWindow: count, decimated: true };
+  return withYRange(out, yMin, yMax);
 }
