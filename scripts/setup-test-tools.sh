@@ -38,6 +38,12 @@ fi
 
 mkdir -p "$TOOLS"
 
+# Run from `npm test`, this script inherits the outer npm's npm_config_* variables, which the inner
+# installs would read as their own configuration: the user agent naming Node 20 (code-server's
+# postinstall reads its Node version from it and refuses), nodedir=/usr, and so on. Start clean.
+while IFS= read -r var; do unset "$var"; done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
+unset NODE
+
 # --- Node 24 for code-server only (never on the project's PATH). ----------------------------------
 if [ ! -x "$NODE24_DIR/bin/node" ]; then
   log "installing $NODE24_SPEC into $TOOLS/node24"
