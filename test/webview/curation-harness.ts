@@ -4,38 +4,25 @@
 // trace files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
 import { errorMessage } from '../../src/core/errors';
 import { locateTraceSpectrum } from '../../src/core/trace/locate';
 import { TraceFile, curationTraceMessage, toTraceEdit } from '../../src/extension/curation/traceFile';
 import type { CurationViewReport, HostToWebviewMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { fixture } from '../support/paths';
-import { WebviewPage, type ThemeName } from './webview-page';
+import { WebviewHarness, WebviewPage, type HarnessOptions } from './webview-page';
 
-export interface CuratorOptions {
-  theme?: ThemeName;
-  state?: unknown;
-  viewport?: { width: number; height: number };
-}
-
-export class CuratorPage {
-  readonly fromWebview: WebviewToHostMessage[] = [];
-  readonly page: Page;
-  readonly consoleErrors: string[];
-  readonly cspViolations: string[];
+export class CuratorPage extends WebviewHarness {
   file: TraceFile = TraceFile.parse(new Uint8Array(0));
   fileName = 'traces.jsonl';
   dirty = false;
   /** Edits the page asked for, with the host's answer. */
   readonly edits: Array<{ op: string; error: string | null }> = [];
 
-  private constructor(private readonly web: WebviewPage) {
-    this.page = web.page;
-    this.consoleErrors = web.consoleErrors;
-    this.cspViolations = web.cspViolations;
+  private constructor(web: WebviewPage) {
+    super(web);
   }
 
-  static async open(opts: CuratorOptions = {}): Promise<CuratorPage> {
+  static async open(opts: HarnessOptions = {}): Promise<CuratorPage> {
     let p: CuratorPage | undefined;
     const web = await WebviewPage.open({
       bundle: 'curation',
@@ -55,10 +42,6 @@ export class CuratorPage {
     this.fileName = fileName;
     this.dirty = false;
     await this.web.show();
-  }
-
-  async send(msg: HostToWebviewMessage): Promise<void> {
-    await this.web.send(msg);
   }
 
   private documentMessage(): HostToWebviewMessage {
@@ -133,9 +116,5 @@ export class CuratorPage {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await this.page.screenshot({ path: file });
     return file;
-  }
-
-  async close(): Promise<void> {
-    await this.web.close();
   }
 }

@@ -3,29 +3,17 @@
 // spectra read by the core reader and the same message builders the host uses.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
 import { readSpectrumFile } from '../../src/core/spectrum/open';
 import type { SpectrumFile } from '../../src/core/spectrum/model';
 import { errorToMessage, fileLoadedMessage, spectrumMessage } from '../../src/extension/messages';
-import type { FileLoadedMessage, HostToWebviewMessage, RenderReport, SpectrumMessage, WebviewToHostMessage } from '../../src/shared/protocol';
+import type { FileLoadedMessage, RenderReport, SpectrumMessage, WebviewToHostMessage } from '../../src/shared/protocol';
 import { fixture, repoRoot } from '../support/paths';
-import { WebviewPage, type ThemeName } from './webview-page';
+import { WebviewHarness, WebviewPage, type HarnessOptions, type ThemeName } from './webview-page';
 
 // Page-side code below runs in the browser; these names exist there, not in Node's type world.
 declare const document: any;
 
-export interface ViewerOptions {
-  theme?: ThemeName;
-  /** View state as `getState()` returns it when VS Code recreates a hidden webview. */
-  state?: unknown;
-  viewport?: { width: number; height: number };
-}
-
-export class Viewer {
-  readonly fromWebview: WebviewToHostMessage[] = [];
-  readonly page: Page;
-  readonly consoleErrors: string[];
-  readonly cspViolations: string[];
+export class Viewer extends WebviewHarness {
   private file: SpectrumFile | null = null;
   private fileName = '';
   private openedAt = Date.now();
@@ -33,10 +21,8 @@ export class Viewer {
   /** Set by loadSynthetic: messages to answer `ready`/`getSpectrum` with instead of a file. */
   private synthetic: { file: FileLoadedMessage; spectra: SpectrumMessage[] } | null = null;
 
-  private constructor(private readonly web: WebviewPage) {
-    this.page = web.page;
-    this.consoleErrors = web.consoleErrors;
-    this.cspViolations = web.cspViolations;
+  private constructor(web: WebviewPage) {
+    super(web);
   }
 
   /** View state as the page last saved it (`setState`). */
@@ -44,7 +30,7 @@ export class Viewer {
     return this.web.savedState;
   }
 
-  static async open(opts: ViewerOptions = {}): Promise<Viewer> {
+  static async open(opts: HarnessOptions = {}): Promise<Viewer> {
     let viewer: Viewer | undefined;
     const web = await WebviewPage.open({
       bundle: 'fits',
@@ -79,11 +65,6 @@ export class Viewer {
     this.file = null;
     this.synthetic = { file, spectra };
     await this.web.show();
-  }
-
-  /** Post a host message into the webview (typed arrays preserved). */
-  async send(msg: HostToWebviewMessage): Promise<void> {
-    await this.web.send(msg);
   }
 
   private receive(msg: WebviewToHostMessage): void {
@@ -185,9 +166,5 @@ export class Viewer {
     const file = path.join(dir, name);
     await this.page.screenshot({ path: file });
     return file;
-  }
-
-  async close(): Promise<void> {
-    await this.web.close();
   }
 }

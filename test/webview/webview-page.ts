@@ -80,6 +80,14 @@ function encode(value: unknown): unknown {
   return value;
 }
 
+/** What a test may choose when it opens a harness. */
+export interface HarnessOptions {
+  theme?: ThemeName;
+  /** View state as `getState()` returns it when VS Code recreates a hidden webview. */
+  state?: unknown;
+  viewport?: { width: number; height: number };
+}
+
 export interface WebviewPageSetup {
   /** The bundle the page runs: dist/webview/<bundle>.js. */
   bundle: string;
@@ -170,5 +178,29 @@ export class WebviewPage {
   async close(): Promise<void> {
     this.closed = true;
     await this.launched.close();
+  }
+}
+
+/** The part every harness shares: the page, what it logged, and the host's send and close. */
+export abstract class WebviewHarness {
+  /** Every message the webview posted, oldest first. */
+  readonly fromWebview: WebviewToHostMessage[] = [];
+  readonly page: Page;
+  readonly consoleErrors: string[];
+  readonly cspViolations: string[];
+
+  protected constructor(protected readonly web: WebviewPage) {
+    this.page = web.page;
+    this.consoleErrors = web.consoleErrors;
+    this.cspViolations = web.cspViolations;
+  }
+
+  /** Post a host message into the webview (typed arrays preserved). */
+  async send(msg: HostToWebviewMessage): Promise<void> {
+    await this.web.send(msg);
+  }
+
+  async close(): Promise<void> {
+    await this.web.close();
   }
 }
