@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openSpectrumFile, readSpectrumFile } from '../src/core/spectrum/open';
 import { bintableHdu, encodeBigEndian, headerBytes } from '../test/support/fits-writer';
 import { SPECTRUM_FIXTURES, fixture } from '../test/support/paths';
+import { prng } from '../test/support/random';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -51,17 +52,6 @@ const ARMS = [
   { name: 'Z', start: 7520, n: 2881 },
 ];
 const N_DIAG = 11;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Streams one image HDU: header, then data produced spectrum by spectrum, then block padding. */
 function writeImage(fd: number, name: string, bitpix: number, shape: number[], rows: (s: number) => ArrayLike<number>, nRows: number): void {

@@ -9,18 +9,7 @@ import { readFits, FitsFile } from '../../src/core/fits';
 import { readSpectrumFile } from '../../src/core/spectrum/open';
 import { SpecVetError } from '../../src/core/errors';
 import { SPECTRUM_FIXTURES, fixture } from '../support/paths';
-
-/** Deterministic PRNG (mulberry32) so a failure names a reproducible case. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/random';
 
 /** A hang detector, not a performance target: one case finishing after this is a bug. */
 const CASE_DEADLINE_MS = 2000;
