@@ -202,7 +202,7 @@ export interface ExtensionTestOptions {
   viewport?: { width: number; height: number };
   /**
    * Where screenshots of the real workbench go: the suite asks for one by writing
-   * `<SPECVET_SCREENSHOT_DIR>/<name>.request` and waits for `<name>.png` (see suite/harness.ts).
+   * `<SPECVET_SCREENSHOT_DIR>/<name>.request` and waits for `<name>.png` (see test/vscode/suite/harness.ts requestScreenshot).
    */
   screenshotDir?: string;
 }

@@ -8,16 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TracePanelReport, TrajectoryReport } from '../../../src/shared/protocol';
 import { repoRoot } from '../../support/paths';
-
-interface Case {
-  name: string;
-  fn: () => Promise<void>;
-  timeoutMs: number;
-}
+import { caseAdder, requestScreenshot, sleep, until, workspaceFile, type Case } from './harness';
 
 export const agentCases: Case[] = [];
-const test = (name: string, fn: () => Promise<void>, timeoutMs = 90_000) => agentCases.push({ name: `agent: ${name}`, fn, timeoutMs });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const test = caseAdder(agentCases, 'agent: ', 90_000);
 const env = (k: string) => {
   const v = process.env[k];
   if (!v) throw new Error(`${k} is not set: the runner starts the vLLM-like servers (test/vscode/agent-servers.ts)`);
@@ -27,23 +21,6 @@ const env = (k: string) => {
 const LAMOST = 'spec-55862-B6212_sp06-025.fits';
 
 interface HostTrajectory { id: string; title: string; running: boolean; status: string | null; verdict: string | null; error: string | null; savedTo: string | null; steps: string[] }
-
-function workspaceFile(name: string): vscode.Uri {
-  const f = vscode.workspace.workspaceFolders?.[0];
-  if (!f) throw new Error('the suite needs a workspace folder');
-  return vscode.Uri.joinPath(f.uri, name);
-}
-
-async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await get();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 1500)}`);
-    await sleep(100);
-    v = await get();
-  }
-  return v;
-}
 
 const panel = async (): Promise<TracePanelReport | null> => (await vscode.commands.executeCommand<TracePanelReport | null>('specvet._test.agent.report', workspaceFile(LAMOST).toString())) ?? null;
 const hostTrajectories = async () => (await vscode.commands.executeCommand<HostTrajectory[]>('specvet._test.agent.trajectories')) ?? [];
@@ -77,15 +54,10 @@ async function finished(id: string, timeoutMs = 60_000): Promise<TrajectoryRepor
   return trajectory(r, id)!;
 }
 
-/** Ask the runner for a screenshot of the workbench; copies it to docs/images/ for the README. */
+/** A screenshot of the workbench, copied to docs/images/ for the README. */
 async function screenshot(name: string): Promise<void> {
-  const dir = process.env.SPECVET_SCREENSHOT_DIR;
-  if (!dir) return;
-  await sleep(800);
-  const req = path.join(dir, `${name}.request`);
-  fs.writeFileSync(req, '');
-  const png = path.join(dir, `${name}.png`);
-  await until(`screenshot ${name}`, () => !fs.existsSync(req) && fs.existsSync(png), (x) => x, 15_000);
+  const png = await requestScreenshot(name, 800);
+  if (!png) return;
   await sleep(200);
   const out = path.join(repoRoot, 'docs/images');
   fs.mkdirSync(out, { recursive: true });

@@ -17,48 +17,20 @@ import { appendTrace, readTraceFile, traceLine } from '../../../src/core/trace/j
 import type { Trace } from '../../../src/core/trace/schema';
 import type { CurationViewReport } from '../../../src/shared/protocol';
 import { startVllmServer, zoomThenAnswer } from '../../support/vllm-server';
-
-interface Case {
-  name: string;
-  fn: () => Promise<void>;
-  timeoutMs: number;
-}
+import { caseAdder, requestScreenshot, sleep, until, workspaceFolder, type Case } from './harness';
 
 export const curationCases: Case[] = [];
-const test = (name: string, fn: () => Promise<void>, timeoutMs = 90_000) => curationCases.push({ name: `curation: ${name}`, fn, timeoutMs });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const test = caseAdder(curationCases, 'curation: ', 90_000);
 const VIEW_TYPE = 'specvet.traceCurator';
 
-function folder(): string {
-  const f = vscode.workspace.workspaceFolders?.[0];
-  if (!f) throw new Error('the suite needs a workspace folder');
-  return f.uri.fsPath;
-}
-
-async function until<T>(what: string, get: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await get();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v, (k, x) => (k === 'thinkTexts' || k === 'messages' ? undefined : x))?.slice(0, 800)}`);
-    await sleep(100);
-    v = await get();
-  }
-  return v;
-}
+const folder = workspaceFolder;
 
 const report = async (uri: vscode.Uri) => (await vscode.commands.executeCommand<CurationViewReport | null>('specvet._test.curationReport', uri.toString())) ?? null;
 const traceOf = async (uri: vscode.Uri, entry: number) => (await vscode.commands.executeCommand<Trace | null>('specvet._test.curationTrace', uri.toString(), entry)) ?? null;
 const activeTabDirty = () => vscode.window.tabGroups.activeTabGroup.activeTab?.isDirty ?? null;
 
 async function screenshot(name: string): Promise<void> {
-  const dir = process.env.SPECVET_SCREENSHOT_DIR;
-  if (!dir) return;
-  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar').then(undefined, () => undefined);
-  await sleep(800);
-  const req = path.join(dir, `${name}.request`);
-  fs.writeFileSync(req, '');
-  const deadline = Date.now() + 10_000;
-  while (fs.existsSync(req) && Date.now() < deadline) await sleep(100);
+  await requestScreenshot(name, 800);
 }
 
 let traceFile = '';

@@ -7,44 +7,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { answerText, startVllmServer, thinkText, toolCallText } from '../../support/vllm-server';
-
-interface Case {
-  name: string;
-  fn: () => Promise<void>;
-  timeoutMs: number;
-}
+import { caseAdder, requestScreenshot, until, workspaceFolder, type Case } from './harness';
 
 export const guideCases: Case[] = [];
-const test = (name: string, fn: () => Promise<void>, timeoutMs = 60_000) => guideCases.push({ name: `guides: ${name}`, fn, timeoutMs });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const test = caseAdder(guideCases, 'guides: ', 60_000);
+const folder = workspaceFolder;
 
-/** Asks the runner for a screenshot of the workbench (no-op when no runner listens): evidence for docs/guide-authoring.md. */
+/** A screenshot of the workbench (no-op when no runner listens): evidence for docs/guide-authoring.md. */
 async function screenshot(name: string, settleMs = 600): Promise<void> {
-  const dir = process.env.SPECVET_SCREENSHOT_DIR;
-  if (!dir) return;
-  await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar').then(undefined, () => undefined);
-  await sleep(settleMs);
-  const req = path.join(dir, `${name}.request`);
-  fs.writeFileSync(req, '');
-  const deadline = Date.now() + 10_000;
-  while (fs.existsSync(req) && Date.now() < deadline) await sleep(100);
-}
-
-function folder(): string {
-  const f = vscode.workspace.workspaceFolders?.[0];
-  if (!f) throw new Error('the suite needs a workspace folder');
-  return f.uri.fsPath;
-}
-
-async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let v = await get();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)?.slice(0, 500)}`);
-    await sleep(100);
-    v = await get();
-  }
-  return v;
+  await requestScreenshot(name, settleMs);
 }
 
 const GUIDE = `---

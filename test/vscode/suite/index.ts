@@ -7,21 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RenderReport } from '../../../src/shared/protocol';
 import { repoRoot } from '../../support/paths';
+import { caseAdder, requestScreenshot, sleep, workspaceFile, type Case } from './harness';
 
-interface Case { name: string; fn: () => Promise<void>; timeoutMs: number }
 const cases: Case[] = [];
-function test(name: string, fn: () => Promise<void>, timeoutMs = 60_000): void {
-  cases.push({ name, fn, timeoutMs });
-}
+const test = caseAdder(cases, '', 60_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const truth = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test/fixtures/spectra/truth.json'), 'utf8'));
-
-function workspaceFile(name: string): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('the suite needs a workspace folder with the fixtures');
-  return vscode.Uri.joinPath(folder.uri, name);
-}
 
 async function lastRender(uri: vscode.Uri): Promise<RenderReport | null> {
   return (await vscode.commands.executeCommand<RenderReport | null>('specvet._test.lastRender', uri.toString())) ?? null;
@@ -50,15 +41,9 @@ async function closeAll(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
 
-/** Ask the runner (outside VS Code) for a screenshot of the workbench page; no-op when none is listening. */
+/** A screenshot of the workbench page; no-op when no runner listens. */
 async function screenshot(name: string): Promise<void> {
-  const dir = process.env.SPECVET_SCREENSHOT_DIR;
-  if (!dir) return;
-  await sleep(400); // let the webview paint
-  const req = path.join(dir, `${name}.request`);
-  fs.writeFileSync(req, '');
-  const deadline = Date.now() + 10_000;
-  while (fs.existsSync(req) && Date.now() < deadline) await sleep(100);
+  await requestScreenshot(name, 400);
 }
 
 const SPECTRUM_FIXTURES = Object.keys(truth).filter((f) => truth[f].spectra?.length && !f.startsWith('redrock'));
