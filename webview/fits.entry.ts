@@ -20,8 +20,9 @@ import { el, clear } from './dom';
 import type { TraceView } from './trace/traceView';
 import type { FitsLateModules } from './fits-late.entry';
 
-/** This script's URL, read while it runs: the late bundle sits beside it. */
-const mainScriptSrc = (document.currentScript as HTMLScriptElement | null)?.src ?? '';
+/** This script's URL, read while it runs (data-src when the host inlined it): the late bundle sits beside it. */
+const mainScript = document.currentScript as HTMLScriptElement | null;
+const mainScriptSrc = mainScript?.src || mainScript?.dataset.src || '';
 
 /** What survives hiding and reopening the editor (webview setState/getState). */
 interface ViewState {
@@ -82,7 +83,7 @@ const milestones: Record<string, number> = {
   document: Math.round(performance.timeOrigin),
   script: Date.now(),
 };
-// ...and in between, when the bundle's bytes had arrived (so fetching and compiling can be told apart).
+// ...and in between, when the bundle's bytes had arrived when fetched (fetching vs compiling).
 for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
   if (r.name === mainScriptSrc && r.responseEnd > 0) milestones.scriptFetched = Math.round(performance.timeOrigin + r.responseEnd);
 }

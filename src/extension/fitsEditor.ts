@@ -1,6 +1,7 @@
 // Read-only custom editor for FITS spectra: the host reads the file with the core reader and
 // feeds the webview typed arrays over the shared protocol. Every failure becomes an in-editor
 // error view; nothing here may throw into the extension host.
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { readSpectrumFile } from '../core/spectrum/open';
 import type { SpectrumFile } from '../core/spectrum/model';
@@ -101,6 +102,25 @@ export class FitsDocument implements vscode.CustomDocument {
   }
 }
 
+/** Built files' text, read once per build (by modification time) since every editor inlines them. */
+class BundleTexts {
+  private readonly cache = new Map<string, { mtimeMs: number; text: string }>();
+
+  /** The file's text; undefined when it cannot be read (the page then fetches it by URI). */
+  text(file: string): string | undefined {
+    try {
+      const mtimeMs = fs.statSync(file).mtimeMs;
+      const hit = this.cache.get(file);
+      if (hit && hit.mtimeMs === mtimeMs) return hit.text;
+      const text = fs.readFileSync(file, 'utf8');
+      this.cache.set(file, { mtimeMs, text });
+      return text;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 function validIndex(index: unknown, file: SpectrumFile): index is number {
   return Number.isInteger(index) && (index as number) >= 0 && (index as number) < file.spectra.length;
 }
@@ -124,6 +144,8 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
   private lastActive: vscode.WebviewPanel | null = null;
   /** Recent exceptions reported by webviews (also in the output channel). */
   readonly webviewErrors: string[] = [];
+  /** The webview's first-paint bundle, inlined into each page. */
+  private readonly bundles = new BundleTexts();
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -153,12 +175,16 @@ export class FitsEditorProvider implements vscode.CustomReadonlyEditorProvider<F
     const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.extensionUri, 'media');
     webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    const script = vscode.Uri.joinPath(dist, 'webview', 'fits.js');
+    const style = vscode.Uri.joinPath(dist, 'webview', 'fits.css');
     webview.html = fitsViewerHtml({
       cspSource: webview.cspSource,
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'fits.js')).toString(),
-      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview', 'fits.css')).toString(),
+      scriptUri: webview.asWebviewUri(script).toString(),
+      styleUri: webview.asWebviewUri(style).toString(),
       nonce: makeNonce(),
       title: doc.fileName,
+      inlineScript: this.bundles.text(script.fsPath),
+      inlineStyle: this.bundles.text(style.fsPath),
     });
     const entry = { doc, panel };
     const resolvedMs = Date.now() - doc.openedAt;
