@@ -1,7 +1,7 @@
 // Extension entry: registers the FITS custom editor and the view commands. Kept thin: all reading
 // happens in src/core, all drawing in the webview.
 import * as vscode from 'vscode';
-import { FitsEditorProvider } from './fitsEditor';
+import { FITS_VIEW_TYPE, FitsEditorProvider } from './fitsEditor';
 import { registerGuideLanguage } from './guides';
 import { activateAgent } from './agent';
 import { parseRange } from './agent/input';
@@ -44,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): SpecVetApi {
     }),
     vscode.commands.registerCommand('specvet.openInViewer', async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-      if (target) await vscode.commands.executeCommand('vscode.openWith', target, 'specvet.fitsViewer');
+      if (target) await vscode.commands.executeCommand('vscode.openWith', target, FITS_VIEW_TYPE);
     }),
     vscode.commands.registerCommand('specvet._test.panels', () => fits.panelStates()),
     // Test hook: the extension-host suite asks what the webview shows.

@@ -40,6 +40,9 @@ export function collectSpectra(files: string[]): { targets: SpectrumTarget[]; pr
   return { targets, problems };
 }
 
+/** File names the spectrum readers take: .fits, .fit, .fts, each optionally gzipped. */
+export const SPECTRUM_FILE_NAME = /\.(fits|fit|fts)(\.gz)?$/i;
+
 /** The spectrum files (by extension) in a folder and its subfolders, sorted. */
 export function spectrumFilesIn(dir: string): string[] {
   const out: string[] = [];
@@ -48,7 +51,7 @@ export function spectrumFilesIn(dir: string): string[] {
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
         if (!e.name.startsWith('.') && e.name !== 'node_modules') walk(p);
-      } else if (/\.(fits|fit|fts)(\.gz)?$/i.test(e.name)) out.push(p);
+      } else if (SPECTRUM_FILE_NAME.test(e.name)) out.push(p);
     }
   };
   try {

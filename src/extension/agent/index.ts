@@ -8,7 +8,7 @@ import { redactUrl } from '../../core/agent/loop';
 import { errorMessage } from '../../core/errors';
 import { listBuiltinGuides, parseGuide, type Guide } from '../../core/guides/guide';
 import type { TracePanelReport } from '../../shared/protocol';
-import type { FitsEditorProvider } from '../fitsEditor';
+import { FITS_VIEW_TYPE, type FitsEditorProvider } from '../fitsEditor';
 import { RunManager, type TrajectoryRecord } from './runManager';
 import { readRawSettings, validateAgentSettings, type AgentSettings } from './settings';
 import { parseRange, secretKeyFor } from './input';
@@ -292,7 +292,7 @@ export function activateAgent(context: vscode.ExtensionContext, fits: FitsEditor
           notify('error', `SpecVet: open a FITS spectrum to show the trace beside it (the trace's own file ${trace.source.file} is not here).`);
           return;
         }
-        await vscode.commands.executeCommand('vscode.openWith', src, 'specvet.fitsViewer');
+        await vscode.commands.executeCommand('vscode.openWith', src, FITS_VIEW_TYPE);
         target = src; // the panel replays it as soon as it is ready
       }
       return manager.showSaved(target, trace, `${file.fsPath}:${lines[index]}`).info.id;

@@ -8,18 +8,16 @@ import { runPool } from '../../core/agent/batch';
 import { startAgentRun } from '../../core/agent/loop';
 import { errorMessage } from '../../core/errors';
 import { exportSft, type SftExportReport, type SftInput } from '../../core/export/sft';
-import { collectSpectra, comparisonMarkdown, guideFromGit, runGuideComparison, spectrumFilesIn, type GuideComparison, type SpectrumTarget } from '../../core/guides/compare';
+import { SPECTRUM_FILE_NAME, collectSpectra, comparisonMarkdown, guideFromGit, runGuideComparison, spectrumFilesIn, type GuideComparison, type SpectrumTarget } from '../../core/guides/compare';
 import { BUILTIN_GUIDE_IDS, loadGuide, validateGuide, type Guide } from '../../core/guides/guide';
 import { buildPromptPreview, type PromptPreview } from '../../core/guides/preview';
 import type { Spectrum } from '../../core/spectrum/model';
 import { parseTraceLines, readTraceFile, TraceWriter } from '../../core/trace/jsonl';
 import type { Trace } from '../../core/trace/schema';
+import { FITS_VIEW_TYPE } from '../fitsEditor';
 import { makeNonce } from '../webviewHtml';
 import { agentSettings, resolveEndpoint, tracesFolder, type GuideEndpoint } from './endpoint';
 import { promptPreviewHtml } from './previewHtml';
-
-const FITS_VIEW_TYPE = 'specvet.fitsViewer';
-const FITS_PATTERN = /\.(fits|fit|fts)(\.gz)?$/i;
 
 type UriArg = vscode.Uri | string | undefined;
 const toUri = (u: UriArg): vscode.Uri | undefined => (typeof u === 'string' ? (u.includes('://') ? vscode.Uri.parse(u) : vscode.Uri.file(u)) : u);
@@ -48,7 +46,7 @@ export function openSpectrumUris(): vscode.Uri[] {
   for (const g of groups)
     for (const t of g.tabs) {
       const input = t.input;
-      const uri = input instanceof vscode.TabInputCustom && input.viewType === FITS_VIEW_TYPE ? input.uri : input instanceof vscode.TabInputText && FITS_PATTERN.test(input.uri.path) ? input.uri : null;
+      const uri = input instanceof vscode.TabInputCustom && input.viewType === FITS_VIEW_TYPE ? input.uri : input instanceof vscode.TabInputText && SPECTRUM_FILE_NAME.test(input.uri.path) ? input.uri : null;
       if (uri && !out.some((u) => u.toString() === uri.toString())) out.push(uri);
     }
   return out;
