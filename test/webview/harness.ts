@@ -115,6 +115,25 @@ export class Viewer extends WebviewHarness {
     return this.reports.length;
   }
 
+  /**
+   * The mark to wait after for the effect of the next action: waits until no render report has
+   * arrived for `quietMs` (a report still coming from an earlier action — a late resize, the second
+   * bundle switching the toolbar in — must not be taken for the next action's), then returns the count.
+   */
+  async mark(quietMs = 150, timeoutMs = 5_000): Promise<number> {
+    const start = Date.now();
+    let count = this.reports.length;
+    let since = Date.now();
+    while (Date.now() - since < quietMs && Date.now() - start < timeoutMs) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (this.reports.length !== count) {
+        count = this.reports.length;
+        since = Date.now();
+      }
+    }
+    return count;
+  }
+
   async waitForNextReport(after: number, pred: (r: RenderReport) => boolean = () => true, timeoutMs = 10_000): Promise<RenderReport> {
     const start = Date.now();
     for (;;) {

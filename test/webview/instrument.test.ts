@@ -26,7 +26,7 @@ async function canvasHash(v: Viewer): Promise<string> {
 
 /** Press a key on the plot and wait for the resulting render report. */
 async function press(v: Viewer, key: string) {
-  const n = v.reportCount;
+  const n = await v.mark();
   await v.page.keyboard.press(key);
   const r = await v.waitForNextReport(n);
   await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
@@ -94,7 +94,7 @@ describe('plot as an instrument (headless Chromium)', () => {
       // Zoom on Hα: observed at 6564.61 × (1 + z) ≈ 6874.7 Å (vacuum); the marker must be in view there.
       const z = 0.04723230376839638;
       const haObs = 6564.61 * (1 + z);
-      let n = v.reportCount;
+      let n = await v.mark();
       await v.send({ type: 'viewCommand', command: { kind: 'zoomTo', min: haObs - 20, max: haObs + 20 } });
       await v.waitForNextReport(n);
       const box = await v.plotArea();
@@ -118,16 +118,16 @@ describe('plot as an instrument (headless Chromium)', () => {
       const expected = box.x + box.width / 2; // Hα sits in the middle of a window centred on it
       assert.ok(Math.abs(markerX - expected) < 4, `Hα marker at ${markerX}, expected ${expected}`);
 
-      n = v.reportCount;
+      n = await v.mark();
       await v.page.keyboard.press('r');
       const rest = await v.waitForNextReport(n, (x) => /rest frame/.test(x.axisLabel));
       assert.match(rest.axisLabel, /vacuum, rest frame, z = 0\.04723/);
       assert.ok(Math.abs((rest.xRange![0] + rest.xRange![1]) / 2 - 6564.61) < 0.5, `rest-frame view centred on Hα: ${rest.xRange}`);
-      n = v.reportCount;
+      n = await v.mark();
       await v.page.keyboard.press('0');
       const restFull = await v.waitForNextReport(n);
       assert.ok(Math.abs(restFull.xRange![0] - obs.xRange![0] / (1 + z)) < 1e-6, 'rest-frame axis = observed / (1 + z)');
-      n = v.reportCount;
+      n = await v.mark();
       await v.page.keyboard.press('l');
       await v.waitForNextReport(n);
       await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
@@ -172,7 +172,7 @@ describe('plot as an instrument (headless Chromium)', () => {
       await v.load('coadd-sv3-dark-26065.fits', undefined);
       await v.waitForReport((x) => x.view === 'plot' && x.drawnPoints > 0);
       await v.page.locator('.sv-plot').focus();
-      let n = v.reportCount;
+      let n = await v.mark();
       await v.send({ type: 'viewCommand', command: { kind: 'showSpectrum', index: 2 } });
       await v.waitForNextReport(n, (x) => x.spectrumIndex === 2);
       assert.equal(await v.page.locator('.sv-toggle-arms').isVisible(), true, 'the Arms toggle is offered for multi-arm spectra');
@@ -182,7 +182,7 @@ describe('plot as an instrument (headless Chromium)', () => {
       await press(v, 'a');
       assert.ok((await v.countColour(CYAN, 20)) > 100, 'arm B drawn');
       assert.ok((await v.countColour(MAGENTA, 20)) > 100, 'arm R drawn');
-      n = v.reportCount;
+      n = await v.mark();
       await v.send({ type: 'viewCommand', command: { kind: 'zoomTo', min: 5600, max: 6000 } });
       await v.waitForNextReport(n);
       await v.page.evaluate(() => new Promise((r) => (globalThis as any).requestAnimationFrame(() => r(null))));
@@ -200,7 +200,7 @@ describe('plot as an instrument (headless Chromium)', () => {
     try {
       await v.load('coadd-sv3-dark-26065.fits');
       await v.waitForReport((x) => x.view === 'plot' && x.drawnPoints > 0);
-      let n = v.reportCount;
+      let n = await v.mark();
       await v.send({ type: 'viewCommand', command: { kind: 'showSpectrum', index: 4 } });
       const full = await v.waitForNextReport(n, (x) => x.spectrumIndex === 4);
       await v.page.locator('.sv-plot').focus();

@@ -161,7 +161,7 @@ describe('agent trace panel (headless Chromium)', () => {
       await waitForTrajectory(v, (x) => !x.running, 'finished trajectory');
       const z = spectrum.meta.redshift;
       const k = z !== null ? 1 + z : 1;
-      const n = v.reportCount;
+      const n = await v.mark();
       await v.page.locator('.sv-chip', { hasText: '5100–5250' }).click();
       const r = await v.waitForNextReport(n, (x) => !!x.xRange && Math.abs(x.xRange[0] - 5100 * k) < 1e-6 && Math.abs(x.xRange[1] - 5250 * k) < 1e-6, 10_000);
       assert.ok(r.drawnPoints > 10);
