@@ -98,7 +98,7 @@ export class CuratorPage extends WebviewHarness {
     return this.fromWebview.filter((m) => m.type === 'curation.report').map((m) => (m as { report: CurationViewReport }).report);
   }
 
-  async waitFor(pred: (r: CurationViewReport) => boolean, what = 'curation report', timeoutMs = 10_000): Promise<CurationViewReport> {
+  async waitFor(pred: (r: CurationViewReport) => boolean, what = 'curation report', timeoutMs = 30_000): Promise<CurationViewReport> {
     const start = Date.now();
     for (;;) {
       const last = this.reports.at(-1);

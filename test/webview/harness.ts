@@ -97,7 +97,7 @@ export class Viewer extends WebviewHarness {
   }
 
   /** Wait until the webview reports a render satisfying `pred` (posted after the frame is painted). */
-  async waitForReport(pred: (r: RenderReport) => boolean, timeoutMs = 10_000, what = 'render report'): Promise<RenderReport> {
+  async waitForReport(pred: (r: RenderReport) => boolean, timeoutMs = 30_000, what = 'render report'): Promise<RenderReport> {
     const start = Date.now();
     for (;;) {
       const hit = [...this.reports].reverse().find(pred);
@@ -134,7 +134,7 @@ export class Viewer extends WebviewHarness {
     return count;
   }
 
-  async waitForNextReport(after: number, pred: (r: RenderReport) => boolean = () => true, timeoutMs = 10_000): Promise<RenderReport> {
+  async waitForNextReport(after: number, pred: (r: RenderReport) => boolean = () => true, timeoutMs = 30_000): Promise<RenderReport> {
     const start = Date.now();
     for (;;) {
       const hit = this.reports.slice(after).reverse().find(pred);
