@@ -70,7 +70,7 @@ test('run against the vLLM-like server: think blocks and images appear in the pa
   await useEndpoint(env('SPECVET_TEST_VLLM_GOOD'));
   await openSpectrum();
   const seenStreaming: boolean[] = [];
-  const id = await runGuide('carbon');
+  const id = await runGuide('m-giant');
   // While it runs, the panel shows streamed text (a 'streaming' item) before the turn completes.
   const t0 = Date.now();
   while (Date.now() - t0 < 20_000) {
