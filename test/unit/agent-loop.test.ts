@@ -80,6 +80,11 @@ test('hermes, streamed: two zooms then YES; requests and trace have the training
   assert.equal(tr.image?.message, 3);
   assert.equal(tr.image?.part, 1);
   assert.deepEqual(trace.messages.slice(0, 4), second, 'trace messages are exactly what was sent');
+  // Images are spliced into the body as bytes by the client's fetch: what arrives is exactly JSON.stringify's text.
+  assert.equal(requests[2].rawBody, JSON.stringify(requests[2].body));
+  assert.deepEqual(requests[2].body.messages, trace.messages.slice(0, 6));
+  assert.equal(requests[2].images.length, 3);
+  assert.doesNotMatch(requests[2].rawBody, /specvet-image-/);
   assert.equal(trace.endpoint.protocol, 'hermes');
   assert.ok(trace.usage && trace.usage.totalTokens > 0);
 
