@@ -302,6 +302,20 @@ test('a run resumes from a trace: prior messages are kept and the model continue
   assert.equal(same.answer.verdict, 'YES');
 });
 
+test('an image URL that JSON must escape is sent inline and arrives as it was', async () => {
+  server.setPolicy(zoomThenAnswer({ windows: [], verdict: 'NO' }));
+  const first = await runAgent(input());
+  const odd = structuredClone(first);
+  const user = odd.messages[1] as { content: ContentPart[] };
+  const part = user.content.find((p) => p.type === 'image_url') as { image_url: { url: string } };
+  part.image_url.url += '"\\\u2028é';
+  server.setPolicy(() => ({ content: thinkText('Again.') + answerText('NO') }));
+  const { requests } = await capture(() => runAgent(input({ resumeFrom: odd, forcedZooms: [{ range: [6500, 6600] }] })));
+  assert.equal(requests.length, 1);
+  assert.equal(requests[0].body.messages[1].content.find((p: ContentPart) => p.type === 'image_url').image_url.url, part.image_url.url);
+  assert.equal(requests[0].rawBody, JSON.stringify(requests[0].body));
+});
+
 test('the scripted inspector opens the guide windows, records a complete trace and gives no verdict', async () => {
   const { result: trace, requests } = await capture(() => runAgent(input({ endpoint: 'scripted' })));
   assert.equal(requests.length, 0);
