@@ -3,7 +3,7 @@
 // PathSimplifier (merges runs of nearly collinear segments, within 1/9 px, keeping the extremes
 // in both directions). matplotlib simplifies every line of 128+ vertices, so doing the same here is
 // both faithful and what keeps a million-point spectrum fast.
-import { iround, multCover } from './raster';
+import { blendChannel, iround } from './raster';
 
 /** A polyline's vertices, x and y interleaved (device pixels). */
 export type Polyline = Float64Array;
@@ -148,18 +148,6 @@ export function simplifyPath(xy: Polyline): Polyline {
   return out.subarray(0, m);
 }
 
-/**
- * Gray level Agg leaves on a white pixel after blending `gray` at `alpha` with `cover` (0–255),
- * through matplotlib's fixed_blender_rgba_plain (integer arithmetic, truncating division).
- */
-function blendOverWhite(gray: number, alpha8: number, cover: number): number {
-  const a = multCover(alpha8, cover);
-  if (a === 0) return 255;
-  const r = 255 * 255;
-  const aNew = ((a + 255) << 8) - a * 255;
-  return Math.floor((((gray << 8) - r) * a + r * 256) / aNew);
-}
-
 /** One pixel-aligned piece of a rectangle: x, y, width, height (px) and the opacity to draw it with. */
 export type RectPiece = [number, number, number, number, number];
 
@@ -188,7 +176,7 @@ export function aggRectPieces(x0: number, y0: number, x1: number, y1: number, gr
   for (const [cx0, cx1, wx] of spans(x0, x1)) {
     for (const [cy0, cy1, wy] of spans(y0, y1)) {
       const cover = Math.min(255, Math.floor((wx * wy) / 256));
-      const v = blendOverWhite(gray, alpha8, cover);
+      const v = blendChannel(gray, 255, alpha8, cover); // the gray Agg leaves on a white pixel
       if (v >= 255) continue;
       const opacity = (255 - v) / (255 - gray);
       pieces.push([cx0, cy0, cx1 - cx0, cy1 - cy0, Math.round(opacity * 1e6) / 1e6]);

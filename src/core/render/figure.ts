@@ -370,8 +370,8 @@ export type SceneOp =
   | { kind: 'rects'; rects: Box[]; gray: number; alpha: number }
   /** One line of text; (x, y) is the line origin as Text.draw hands it to RendererAgg.draw_text. */
   | { kind: 'text'; style: TextSpec['style']; text: string; x: number; y: number; angle: 0 | 90 }
-  /** The spectrum: snapped and simplified vertices (x, y interleaved), stroked and clipped to the axes. */
-  | { kind: 'line'; xy: Float64Array; width: number; rgb: [number, number, number]; alpha: number; clip: PixelBox }
+  /** The spectrum: snapped and simplified vertices (x, y interleaved), stroked and clipped to the axes (Scene.clip). */
+  | { kind: 'line'; xy: Float64Array; width: number; rgb: [number, number, number]; alpha: number }
   /** The statistics box: FancyBboxPatch 'round' of radius r, white fill and black edge, both at alpha 0.8. */
   | { kind: 'box'; x0: number; y0: number; x1: number; y1: number; r: number; edgeWidth: number };
 
@@ -480,7 +480,7 @@ export function buildFigure(data: PreparedData, opts: FigureOptions): Scene {
     }
     xy = snap(xy, lw);
     if (shouldSimplify(n)) xy = simplifyPath(xy);
-    ops.push({ kind: 'line', xy, width: lw, rgb: [0, 0, 255], alpha: 0.8, clip });
+    ops.push({ kind: 'line', xy, width: lw, rgb: [0, 0, 255], alpha: 0.8 });
   }
 
   // Spines: left, right, bottom, top, each its own draw; 0.8 pt black, snapped, butt caps (so each

@@ -117,7 +117,7 @@ function paintText(canvas: Canvas, op: Extract<SceneOp, { kind: 'text' }>): void
   if (!placed.length) return;
   // Device rectangles of every glyph bitmap, then one string bitmap they are OR-ed into.
   const rects = placed.map((g) => {
-    const m = glyphMask(g.style, g.ch, g.entry, g.subpixel);
+    const m = glyphMask(op.style, g.ch, g.entry, g.subpixel);
     return op.angle === 0
       ? { m, left: g.baseX + m.x0, top: g.baseY + m.y0, w: m.w, h: m.h }
       : { m, left: g.baseX + m.y0, top: g.baseY - m.x0 - m.w, w: m.h, h: m.w };
@@ -162,7 +162,7 @@ let sharedPixels: Uint8Array | null = null;
  * on this thread, so encode or copy it before painting again.
  */
 export function paintScene(scene: Scene): Canvas {
-  const { width, height } = scene;
+  const { width, height, clip } = scene;
   const canvas = new Canvas(width, height, sharedPixels ?? undefined);
   if (!sharedPixels || canvas.rows.buffer !== sharedPixels.buffer) sharedPixels = canvas.rows;
   let ras = sharedRasterizer;
@@ -172,7 +172,7 @@ export function paintScene(scene: Scene): Canvas {
     else if (op.kind === 'rects') {
       for (const r of op.rects) canvas.fillRect(r.x0, r.y0, r.x1, r.y1, op.gray, op.gray, op.gray, op.alpha);
     } else if (op.kind === 'line') {
-      ras.clipBox(op.clip.x0, op.clip.y0, op.clip.x1, op.clip.y1);
+      ras.clipBox(clip.x0, clip.y0, clip.x1, clip.y1);
       strokePath(ras, op.xy, false, { width: op.width, join: 'round', cap: 'square', miterLimit: op.width });
       ras.fill(canvas, op.rgb[0], op.rgb[1], op.rgb[2], op.alpha);
       ras.resetClipping();

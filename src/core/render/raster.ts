@@ -130,7 +130,7 @@ export function blendColor(r: number, g: number, b: number, alpha: number): Blen
  * fixed_blender_rgba_plain::blend_pix for one channel over an opaque pixel, with pixfmt's copy when
  * both the colour's alpha and the coverage are full.
  */
-function blendChannel(src: number, dst: number, alpha8: number, cover: number): number {
+export function blendChannel(src: number, dst: number, alpha8: number, cover: number): number {
   if (alpha8 === 255 && cover === 255) return src;
   const a = multCover(alpha8, cover);
   if (a === 0) return dst;

@@ -40,7 +40,7 @@ export function sceneToSvg(scene: Scene): string {
       for (let i = 2; i < xy.length; i += 2) d += `${f2(xy[i])} ${f2(xy[i + 1])} `;
       const hw = op.width / 2;
       let inside = true;
-      for (let i = 0; i < xy.length && inside; i += 2) inside = xy[i] - hw >= op.clip.x0 && xy[i] + hw <= op.clip.x1 && xy[i + 1] - hw >= op.clip.y0 && xy[i + 1] + hw <= op.clip.y1;
+      for (let i = 0; i < xy.length && inside; i += 2) inside = xy[i] - hw >= clip.x0 && xy[i] + hw <= clip.x1 && xy[i + 1] - hw >= clip.y0 && xy[i + 1] + hw <= clip.y1;
       const [r, g, b] = op.rgb;
       parts.push(
         `<path d="${d.trimEnd()}" fill="none" stroke="rgb(${r},${g},${b})" stroke-opacity="${op.alpha}" stroke-width="${fmt(op.width)}" stroke-linejoin="round" stroke-linecap="square"${inside ? '' : ' clip-path="url(#ax)"'}/>`,

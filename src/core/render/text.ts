@@ -248,7 +248,6 @@ export class GlyphDefs {
  * unrotated and (baseX + ly, baseY − lx) at 90°. So every glyph is one of 64 subpixel shapes.
  */
 export interface PlacedGlyphAt {
-  style: FontStyleKey;
   ch: string;
   entry: GlyphEntry;
   subpixel: number;
@@ -281,9 +280,9 @@ export function placeGlyphs(style: FontStyleKey, s: string, x: number, y: number
     const ipen = Math.floor(g.pen / 64);
     const subpixel = g.pen - ipen * 64;
     // Bitmap column u = col + (pen + ox)/64 − left, row v = row + top − oy/64 (image y down).
-    if (angle === 0) out.push({ style, ch: g.id, entry: g.entry, subpixel, baseX: X + col - left + ipen, baseY: Y + 1 - imgH + row + top });
+    if (angle === 0) out.push({ ch: g.id, entry: g.entry, subpixel, baseX: X + col - left + ipen, baseY: Y + 1 - imgH + row + top });
     // Rotated image: device = (X + v − imgH, Y + 1 − u).
-    else out.push({ style, ch: g.id, entry: g.entry, subpixel, baseX: X + row + top - imgH, baseY: Y + 1 - col + left - ipen });
+    else out.push({ ch: g.id, entry: g.entry, subpixel, baseX: X + row + top - imgH, baseY: Y + 1 - col + left - ipen });
   }
   return out;
 }
