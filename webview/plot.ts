@@ -4,6 +4,7 @@
 // the decimated points of the visible window (see series.ts).
 import uPlot from 'uplot';
 import { LINE_GROUPS, markerPosition, type LineGroupId } from '../src/shared/lines';
+import type { ArmSpectrum } from '../src/shared/protocol';
 import { buildPyramid, goodPixels, lowerBound, prepareWindow, sigmaFromIvar, smooth, type MinMaxPyramid, type PlotSeries, type Smoothing } from './series';
 
 export interface PlotSpectrum {
@@ -13,7 +14,7 @@ export interface PlotSpectrum {
   mask: Int32Array | null;
   sky: Float32Array | null;
   /** Arms as stored (DESI b/r/z), drawn over the combined spectrum when `showArms` is on. */
-  arms: Array<{ name: string; wavelength: Float64Array; flux: Float32Array; ivar: Float32Array | null; mask: Int32Array | null }>;
+  arms: ArmSpectrum[];
   medium: 'air' | 'vacuum';
   redshift: number | null;
   fluxUnit: string;

@@ -86,7 +86,7 @@ export class FitsDocument implements vscode.CustomDocument {
   /** Parse the file (once; every later call returns the same promise). Never rejects. */
   load(): Promise<void> {
     this.loading ??= (async () => {
-      const bytes = this.pendingBytes ?? readBytes(this.uri);
+      const bytes = this.pendingBytes!; // set by the constructor, read here once
       this.pendingBytes = null;
       this.state = FitsDocument.parse(this.uri, this.state.openedAt, await bytes);
       this.watch();

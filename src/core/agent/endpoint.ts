@@ -112,7 +112,7 @@ function withImagePlaceholders(messages: ChatMessage[], placeholders: string[]):
       if (bytes === undefined) {
         // ASCII that JSON leaves as it is (a regular expression over 70 KB cost as much as the splice saves).
         const url = p.image_url.url;
-        bytes = Buffer.byteLength(url, 'utf8') === url.length && JSON.stringify(url).length === url.length + 2 ? Buffer.from(url, 'latin1') : null;
+        bytes = Buffer.byteLength(JSON.stringify(url), 'utf8') === url.length + 2 ? Buffer.from(url, 'latin1') : null;
         imageBytes.set(p.image_url, bytes);
       }
       if (!bytes) return p;
