@@ -18,20 +18,17 @@ import { openSpectrumFile } from '../src/core/spectrum/open';
 import type { Spectrum } from '../src/core/spectrum/model';
 import { TraceWriter } from '../src/core/trace/jsonl';
 import type { Trace } from '../src/core/trace/schema';
+import { SPECTRUM_FIXTURES } from '../test/support/paths';
 import { startVllmServer, zoomThenAnswer } from '../test/support/vllm-server';
+import { mainThreadCpuMs, processCpuMs } from '../test/support/cpu';
 
 /** Sections to run (SPECVET_BENCH_PARTS=cost,throughput,memory; all by default). */
 const PARTS = new Set((process.env.SPECVET_BENCH_PARTS || 'cost,throughput,memory').split(',').map((p) => p.trim()));
 /** Concurrencies of the throughput runs, in order (SPECVET_BENCH_CONCURRENCY=64,64,64 shows the warm-up settle); 1, 8, 64 and 64 without the pool by default. */
 const CONCURRENCY = process.env.SPECVET_BENCH_CONCURRENCY ? process.env.SPECVET_BENCH_CONCURRENCY.split(',').map(Number) : null;
 
-const FIXTURES = [
-  'spec-55862-B6212_sp06-025.fits',
-  'spec-57287-KP193637N444141V03_sp10-161.fits.gz',
-  'spec-59522-EG224840N075042B03_sp05-172.fits.gz',
-  'sdss_dr18_0358-51818-0504.fits',
-  'spSpec-52999-1307-323.fit',
-];
+/** The LAMOST and SDSS fixtures: one spectrum each. */
+const FIXTURES = SPECTRUM_FIXTURES.slice(0, 5);
 
 // Child mode: a server with the given per-turn latency; prints its base URL.
 if (process.env.SPECVET_BENCH_SERVER) {
@@ -67,32 +64,6 @@ async function serverProcess(latencyMs: number): Promise<{ baseUrl: string; chil
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-}
-
-/**
- * CPU time of the main thread alone (ms), from /proc on Linux; null elsewhere. Wall-clock measures
- * such as event-loop utilisation count the time a thread waits for a core, which on a loaded
- * 2-core machine is most of it.
- */
-function mainThreadCpuMs(): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
-}
-
-/** CPU time (ms) of another process (the test server), from /proc on Linux; null elsewhere. */
-function processCpuMs(pid: number | undefined): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
 }
 
 function mean(xs: number[]): string {
@@ -136,11 +107,12 @@ async function main(): Promise<void> {
       const wall = performance.now() - t0;
       const n = trace.turns;
       // Process CPU covers the main thread, the render workers and GC threads: everything the client spends.
-      perTurn.push((cpu.user + cpu.system) / 1000 / n);
+      const cpuPerTurn = (cpu.user + cpu.system) / 1000 / n;
+      perTurn.push(cpuPerTurn);
       parts.render.push((renderPoolInfo().workerRenderMs - draw0) / n);
       if (main0 !== null && main1 !== null) {
         parts.main.push((main1 - main0) / n);
-        parts.off.push((cpu.user + cpu.system) / 1000 / n - (main1 - main0) / n);
+        parts.off.push(cpuPerTurn - (main1 - main0) / n);
       }
       parts.write.push(writeMs / n);
       parts.wall.push(wall / n);

@@ -13,6 +13,7 @@ import { paintScene } from '../src/core/render/paint';
 import { configureRenderPool, renderInPool, renderPoolInfo, shutdownRenderPool } from '../src/core/render/pool';
 import { runZoomTool } from '../src/core/render/tool';
 import { openSpectrumFile } from '../src/core/spectrum/open';
+import { mainThreadCpuMs } from '../test/support/cpu';
 
 interface Entry {
   fixture: string;
@@ -161,17 +162,6 @@ function timeMatplotlib(): { zoom: number[]; overview: number[]; version: string
   return null;
 }
 
-/** CPU time of the main thread alone (ms) from /proc on Linux; null elsewhere. */
-function mainThreadCpuMs(): number | null {
-  try {
-    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
 /** Every reference view drawn ROUNDS times: on this thread, then by the pool with all workers busy. */
 async function timePool(): Promise<void> {
   const jobs = manifest.flatMap((e) => e.renders.map((r) => ({ e, window: r.window })));
@@ -182,8 +172,9 @@ async function timePool(): Promise<void> {
 
   const size = renderPoolInfo().size;
   configureRenderPool({ size });
+  const draw = (j: (typeof jobs)[number]) => renderInPool({ cacheKey: { owner: j.e, variant: 'rest' }, data: () => ({ wavelength: j.e.wavelengthRest, flux: j.e.flux }) }, { window: j.window });
   // Warm-up: start the workers and give each the arrays (what a trajectory's overview does).
-  await Promise.all(jobs.map((j) => renderInPool({ cacheKey: { owner: j.e, variant: 'rest' }, data: () => ({ wavelength: j.e.wavelengthRest, flux: j.e.flux }) }, { window: j.window })));
+  await Promise.all(jobs.map(draw));
   const main0 = mainThreadCpuMs();
   const t1 = performance.now();
   const inFlight = 4 * size;
@@ -194,7 +185,7 @@ async function timePool(): Promise<void> {
       while (next < all.length) {
         const i = next++;
         const j = all[i];
-        const img = await renderInPool({ cacheKey: { owner: j.e, variant: 'rest' }, data: () => ({ wavelength: j.e.wavelengthRest, flux: j.e.flux }) }, { window: j.window });
+        const img = await draw(j);
         poolPngs[i] = Buffer.from(img.png);
       }
     }),

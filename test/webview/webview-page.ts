@@ -14,11 +14,11 @@ import { repoRoot } from '../support/paths';
 declare const document: any;
 declare const window: any;
 
-export const ORIGIN = 'https://specvet.test';
+const ORIGIN = 'https://specvet.test';
 const NONCE = 'harnessNonce0123456789abcdefABCD';
 
 /** The theme variables VS Code injects (Dark Modern / Light Modern values). */
-export const THEMES = {
+const THEMES = {
   dark: {
     '--vscode-editor-foreground': '#cccccc', '--vscode-editor-background': '#1f1f1f', '--vscode-descriptionForeground': '#9d9d9d',
     '--vscode-charts-blue': '#3794ff', '--vscode-charts-red': '#f14c4c', '--vscode-charts-green': '#89d185',

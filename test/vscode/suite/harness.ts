@@ -48,7 +48,7 @@ export async function until<T>(what: string, get: () => T | PromiseLike<T>, ok: 
 
 /**
  * Asks the runner for a screenshot of the workbench after `settleMs` (the webview paints) and waits
- * until it is taken. Resolves to the PNG's path, or null when no runner listens.
+ * until it is taken. Resolves to the PNG's path, or null when no runner listens or none was written.
  */
 export async function requestScreenshot(name: string, settleMs: number): Promise<string | null> {
   const dir = process.env.SPECVET_SCREENSHOT_DIR;
@@ -61,5 +61,6 @@ export async function requestScreenshot(name: string, settleMs: number): Promise
   // The runner writes the PNG, then removes the request.
   const deadline = Date.now() + 15_000;
   while (fs.existsSync(req) && Date.now() < deadline) await sleep(100);
-  return path.join(dir, `${name}.png`);
+  const png = path.join(dir, `${name}.png`);
+  return fs.existsSync(png) ? png : null;
 }
