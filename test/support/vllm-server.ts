@@ -61,6 +61,8 @@ export interface ScriptedReply {
   cutAfterChunks?: number;
   /** Never reply; the connection stays open until the client gives up. */
   hang?: boolean;
+  /** Close the connection without a reply, as a server does with a kept-alive connection it has just timed out. */
+  dropConnection?: boolean;
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
@@ -150,6 +152,7 @@ export async function startVllmServer(opts: VllmServerOptions = {}): Promise<Vll
       return sendJson(res, 500, { error: { message: `policy failed: ${String(err)}`, type: 'InternalServerError', code: 500 } });
     }
     if (reply.hang) return; // the client's timeout or abort ends it
+    if (reply.dropConnection) return void req.socket.destroy();
     const wait = latency + (reply.delayMs ?? 0);
     if (wait > 0) await sleep(wait);
     if (res.destroyed) return;
@@ -204,7 +207,9 @@ export async function startVllmServer(opts: VllmServerOptions = {}): Promise<Vll
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  server.keepAliveTimeout = 1000;
+  // vLLM's server (uvicorn) closes a kept-alive connection after 5 s idle; Node's fetch reuses one for
+  // at most 4 s, so the two never race (at 1 s, a request reusing a connection ~2 s idle was reset).
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -202,6 +202,25 @@ test('HTTP 500 is retried; the run still answers and the retries are announced',
   assert.match(retries[0].type === 'retry' ? retries[0].reason : '', /HTTP 500/);
 });
 
+test('a connection closed before any reply is sent again at once, without using up the retries', async () => {
+  server.setPolicy(faultFirst(1, { dropConnection: true }, zoomThenAnswer({ windows: [], verdict: 'YES' })));
+  const events: AgentEvent[] = [];
+  const { result: trace, requests } = await capture(() => runAgent(input({ endpoint: { retries: 0 }, onEvent: (e) => events.push(e) })));
+  assert.equal(trace.status, 'answered', trace.error);
+  assert.equal(requests.length, 2);
+  const retries = events.filter((e) => e.type === 'retry');
+  assert.equal(retries.length, 1);
+  assert.ok(retries[0].type === 'retry' && retries[0].waitMs === 0, 'no wait');
+  assert.match(retries[0].type === 'retry' ? retries[0].reason : '', /closed the connection before replying \(fetch failed: other side closed\); sending again/);
+
+  // A server that closes every connection: a few resends, then the retry policy, then a clear error.
+  server.setPolicy(() => ({ dropConnection: true }));
+  const { result: failed, requests: sent } = await capture(() => runAgent(input({ endpoint: { retries: 1, maxRetryWaitMs: 50 } })));
+  assert.equal(failed.status, 'error');
+  assert.equal(sent.length, 5, '3 resends, then 1 retry');
+  assert.match(failed.error!, /the endpoint closed the connection before replying \(fetch failed: other side closed\) after 5 attempts/);
+});
+
 test('429 with Retry-After: the client waits at least that long before the next attempt', async () => {
   server.setPolicy(faultFirst(1, { status: 429, retryAfterSeconds: 1 }, zoomThenAnswer({ windows: [], verdict: 'NO' })));
   const { result: trace, requests } = await capture(() => runAgent(input()));

@@ -67,6 +67,8 @@ async function runInto(v: Viewer, policy: Policy, extra: Partial<AgentInput> = {
   headerSent();
   const trace = await run.done;
   await chain;
+  // Every run here is scripted to answer: say why one did not, rather than fail later on a missing item.
+  assert.equal(trace.status, 'answered', `the run ended ${trace.status}: ${trace.error ?? ''}; steps: ${JSON.stringify(trace.steps.map((st) => [st.kind, st.turn, st.text?.slice(0, 200)]))}`);
   return trace;
 }
 

@@ -35,6 +35,9 @@ export interface EndpointSettings {
   maxRetryWaitMs?: number;
 }
 
+/** Immediate resends per request after a connection closed before any reply (see requestTurn). */
+const MAX_RESENDS = 3;
+
 export const ENDPOINT_DEFAULTS = {
   protocol: 'hermes' as WireProtocol,
   stream: true,
@@ -189,6 +192,12 @@ export async function requestTurn(client: OpenAI, s: EndpointSettings, req: Turn
   if (s.topP != null) body.top_p = s.topP;
   if (s.maxTokens != null) body.max_tokens = s.maxTokens;
   const started = Date.now();
+  // Resends after the endpoint closed the connection before replying. A client keeps connections
+  // open between requests; a server that times one out just as it is reused resets the request
+  // (idle timeouts of proxies and servers vary, and clients cannot see them). Sending again at once
+  // is what HTTP clients do for a request lost that way; it is not the endpoint failing, so it does
+  // not use up the retries. A few only: every pooled connection may be as old as the first.
+  let resends = 0;
   try {
     for (let attempt = 1; ; attempt++) {
       if (req.signal?.aborted) throw new EndpointFailure('cancelled', true);
@@ -212,11 +221,16 @@ export async function requestTurn(client: OpenAI, s: EndpointSettings, req: Turn
       } catch (err) {
         if (req.signal?.aborted) throw new EndpointFailure('cancelled', true);
         const c = classify(err, timedOut, timeoutMs, streamedChars);
-        if (!c.retryable || attempt > retries) {
+        if (c.closedBeforeReply && resends < MAX_RESENDS) {
+          resends++;
+          req.onRetry?.({ attempt, waitMs: 0, reason: `${c.message}; sending again`, discardPartial: false });
+          continue;
+        }
+        if (!c.retryable || attempt - resends > retries) {
           const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
           throw new EndpointFailure(`${c.message}${tries}`, false);
         }
-        let waitMs = c.retryAfterMs ?? backoffMs(attempt);
+        let waitMs = c.retryAfterMs ?? backoffMs(attempt - resends);
         if (waitMs > maxWait) {
           if (c.retryAfterMs !== undefined) throw new EndpointFailure(`${c.message}; the server asks to retry after ${Math.ceil(waitMs / 1000)} s, beyond the ${Math.round(maxWait / 1000)} s limit`, false);
           waitMs = maxWait;
@@ -289,6 +303,23 @@ interface Classified {
   retryable: boolean;
   message: string;
   retryAfterMs?: number;
+  /** The connection closed before any reply: most likely a kept-alive connection the server had just timed out. */
+  closedBeforeReply?: boolean;
+}
+
+/** Socket errors that mean the other side closed the connection (undici's 'other side closed' is UND_ERR_SOCKET). */
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** The messages down an error's cause chain ("fetch failed: read ECONNRESET"), and whether a closed-connection code is among them. */
+function causes(err: unknown): { text: string; closed: boolean } {
+  const parts: string[] = [];
+  let closed = false;
+  for (let c: unknown = err, depth = 0; c instanceof Error && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && CLOSED_CODES.has(code)) closed = true;
+    if (c.message && !parts.includes(c.message)) parts.push(c.message);
+  }
+  return { text: parts.join(': '), closed };
 }
 
 function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedChars: number): Classified {
@@ -296,10 +327,12 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedCh
   if (err instanceof StreamCut) return { retryable: true, message: `the reply stream ended before the turn was complete (${streamedChars} characters received)` };
   if (err instanceof MalformedReply) return { retryable: true, message: err.message };
   if (err instanceof OpenAI.APIConnectionError) {
-    const cause = (err as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? cause.message : err.message;
     if (err instanceof OpenAI.APIConnectionTimeoutError) return { retryable: true, message: `no reply within ${Math.round(timeoutMs / 1000)} s` };
-    return { retryable: true, message: streamedChars > 0 ? `the connection dropped mid-reply after ${streamedChars} characters (${why})` : `cannot reach the endpoint (${why})` };
+    const cause = (err as { cause?: unknown }).cause;
+    const why = cause instanceof Error ? causes(cause) : { text: err.message, closed: false };
+    if (streamedChars > 0) return { retryable: true, message: `the connection dropped mid-reply after ${streamedChars} characters (${why.text})` };
+    if (why.closed) return { retryable: true, message: `the endpoint closed the connection before replying (${why.text})`, closedBeforeReply: true };
+    return { retryable: true, message: `cannot reach the endpoint (${why.text})` };
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
@@ -313,8 +346,7 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedCh
   }
   if (err instanceof OpenAI.APIError) return { retryable: true, message: `the endpoint reported an error mid-reply: ${serverMessage(err) || err.message}` };
   if (err instanceof TypeError) {
-    const cause = (err as { cause?: unknown }).cause;
-    const why = cause instanceof Error ? cause.message : err.message;
+    const why = causes(err).text;
     return { retryable: true, message: streamedChars > 0 ? `the connection dropped mid-reply after ${streamedChars} characters (${why})` : `cannot reach the endpoint (${why})` };
   }
   const msg = err instanceof Error ? err.message : String(err);
