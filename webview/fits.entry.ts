@@ -65,6 +65,8 @@ const state: ViewState = restored && restored.version === 1 ? { ...defaultState(
 const saveState = () => vscode.setState(state);
 
 const app = document.getElementById('app')!;
+// User-timing marks cut a Chromium trace of the editor into opens (npm run bench editor with SPECVET_EDITOR_TRACE).
+performance.mark('specvet:script');
 let file: FileLoadedMessage | null = null;
 let current: SpectrumMessage | null = null;
 let plot: SpectrumPlot | null = null;
@@ -530,6 +532,7 @@ function scheduleReport(): void {
     if (!firstPaintDone && current && file) {
       firstPaintDone = true;
       milestones.paint = Date.now();
+      performance.mark('specvet:paint');
       firstPaintMs = milestones.paint - file.openedAt;
     }
     if (sideWaiting) {

@@ -205,6 +205,31 @@ export interface ExtensionTestOptions {
    * `<SPECVET_SCREENSHOT_DIR>/<name>.request` and waits for `<name>.png` (see test/vscode/suite/harness.ts requestScreenshot).
    */
   screenshotDir?: string;
+  /**
+   * Record a Chromium performance trace of the whole run into this file (Trace Event JSON: opens in
+   * Perfetto or chrome://tracing). Tracing slows the browser about 2×; use it for where time goes.
+   */
+  tracePath?: string;
+}
+
+/** Chromium trace categories: main-thread tasks, navigation and loading, service worker, user timing, JS samples. */
+const TRACE_CATEGORIES = [
+  'toplevel', 'blink', 'blink.user_timing', 'devtools.timeline', 'disabled-by-default-devtools.timeline',
+  'loading', 'navigation', 'ServiceWorker', 'v8.execute', 'disabled-by-default-v8.cpu_profiler',
+];
+
+/** Start a trace over CDP; the returned function ends it and writes the file. */
+async function startTrace(context: import('playwright-core').BrowserContext, page: import('playwright-core').Page, file: string): Promise<() => Promise<void>> {
+  const cdp = await context.newCDPSession(page);
+  const events: unknown[] = [];
+  cdp.on('Tracing.dataCollected', (e: { value: unknown[] }) => { for (const v of e.value) events.push(v); });
+  const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+  await cdp.send('Tracing.start', { transferMode: 'ReportEvents', traceConfig: { includedCategories: TRACE_CATEGORIES } });
+  return async () => {
+    await cdp.send('Tracing.end');
+    await complete;
+    fs.writeFileSync(file, JSON.stringify({ traceEvents: events }));
+  };
 }
 
 /**
@@ -243,6 +268,7 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
       };
       w.codeAutomationExit = (code: unknown) => (w.__specvetAutomationExit as (c: number) => void)(Number(code));
     });
+    const endTrace = o.tracePath ? await startTrace(browser.context, page, o.tracePath) : null;
     await page.goto(cs.workbenchUrl(o.workspace, payload));
     const timeoutMs = o.timeoutMs ?? 180_000;
     let timedOut = false;
@@ -271,6 +297,7 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
     clearTimeout(timer);
     done = true;
     await shooter;
+    await endTrace?.();
     const results: SuiteTestResult[] = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).tests ?? [] : [];
     return { exitCode, log, results, screenshots, timedOut };
   } finally {
