@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readTraceFile } from '../../src/core/trace/jsonl';
@@ -83,6 +84,18 @@ test('--api-key-env names the variable; a wrong key fails fast with exit 1', asy
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /rejected the API key \(HTTP 401\)/);
   assert.ok(!wrong.stderr.includes('sk-wrong'));
+});
+
+test('an endpoint nobody listens on fails fast with exit 1, naming the refused connection', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const down = await vet([LAMOST, '--guide', 'carbon', '--endpoint', `http://127.0.0.1:${port}/v1`, '--model', 'spec-o3-7b', '--out', tmpOut()]);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, new RegExp(`cannot reach the endpoint \\(fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)`));
 });
 
 test('usage and input errors: exit 2 for usage, 1 for unreadable inputs (the others are still vetted)', async () => {

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type OpenAI from 'openai';
-import { apiKeyFromEnv, createEndpointClient, ENDPOINT_DEFAULTS, type EndpointSettings } from '../../core/agent/endpoint';
+import { apiKeyFromEnv, causes, createEndpointClient, ENDPOINT_DEFAULTS, type EndpointSettings } from '../../core/agent/endpoint';
 import { finishedKeys, parseSpectrumInput, runPool, spectrumJobs, type SpectrumInput } from '../../core/agent/batch';
 import { startAgentRun, redactUrl } from '../../core/agent/loop';
 import { SpecVetError, errorMessage } from '../../core/errors';
@@ -262,7 +262,7 @@ export async function preflight(client: OpenAI, s: EndpointSettings): Promise<vo
     if (status === 404 || status === 405) return; // an endpoint without /models: the first request will tell
     if (typeof status === 'number') throw new SpecVetError('endpoint', `the endpoint answered HTTP ${status} to GET /models`, where);
     const cause = (err as { cause?: unknown }).cause;
-    throw new SpecVetError('endpoint', `cannot reach the endpoint (${cause instanceof Error ? cause.message : errorMessage(err)})`, where);
+    throw new SpecVetError('endpoint', `cannot reach the endpoint (${cause instanceof Error ? causes(cause).text : errorMessage(err)})`, where);
   }
   if (ids.length && !ids.includes(s.model)) throw new SpecVetError('endpoint', `the endpoint does not serve model '${s.model}'; it serves: ${ids.join(', ')}`, where);
 }

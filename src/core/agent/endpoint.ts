@@ -311,7 +311,7 @@ interface Classified {
 const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /** The messages down an error's cause chain ("fetch failed: read ECONNRESET"), and whether a closed-connection code is among them. */
-function causes(err: unknown): { text: string; closed: boolean } {
+export function causes(err: unknown): { text: string; closed: boolean } {
   const parts: string[] = [];
   let closed = false;
   for (let c: unknown = err, depth = 0; c instanceof Error && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
