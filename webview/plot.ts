@@ -185,7 +185,9 @@ export class SpectrumPlot {
   private ensurePlot(_rebuild: boolean): void {
     if (this.u) return;
     const c = () => this.colours;
-    const axisFont = '11px var(--vscode-font-family, sans-serif)';
+    // A canvas font cannot hold var(): VS Code's UI font is read from the body (its CSS sets it).
+    // Left as var(), the assignment is ignored and labels fall back to 10 device pixels: half size on HiDPI.
+    const axisFont = `11px ${getComputedStyle(document.body).fontFamily || 'sans-serif'}`;
     const self = this;
     const opts: uPlot.Options = {
       width: Math.max(200, this.container.clientWidth),

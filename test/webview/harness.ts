@@ -36,6 +36,7 @@ export class Viewer extends WebviewHarness {
       bundle: 'fits',
       theme: opts.theme ?? 'dark',
       viewport: opts.viewport ?? { width: 1280, height: 760 },
+      deviceScaleFactor: opts.deviceScaleFactor,
       state: opts.state,
       title: () => viewer?.fileName || 'spectrum',
       receive: (msg) => viewer?.receive(msg),

@@ -215,6 +215,35 @@ describe('plot as an instrument (headless Chromium)', () => {
     }
   });
 
+  test('axis labels are drawn in VS Code\'s UI font at 11 CSS px, on a HiDPI screen too', async () => {
+    for (const dpr of [1, 2]) {
+      const v = await Viewer.open({ deviceScaleFactor: dpr });
+      try {
+        // Record the font of every text the plot draws on its canvas (set up before the page's scripts run).
+        await v.page.addInitScript(() => {
+          const texts: Array<[string, string]> = ((globalThis as any).__texts = []);
+          const proto = (globalThis as any).CanvasRenderingContext2D.prototype;
+          const fillText = proto.fillText;
+          proto.fillText = function (this: any, text: string, ...rest: unknown[]) {
+            texts.push([String(text), this.font]);
+            return fillText.call(this, text, ...rest);
+          };
+        });
+        await v.load(LAMOST);
+        await v.waitForReport((x) => x.view === 'plot' && x.drawnPoints > 0);
+        const { texts, family } = await v.page.evaluate(() => ({
+          texts: (globalThis as any).__texts as Array<[string, string]>,
+          family: (globalThis as any).getComputedStyle((globalThis as any).document.body).fontFamily as string,
+        }));
+        const ticks = texts.filter(([t]) => /^\d{1,2},\d{3}$/.test(t)); // wavelength tick labels (Å), e.g. 5,000
+        assert.ok(ticks.length >= 3, `tick labels drawn: ${JSON.stringify(texts.slice(0, 8))}`);
+        for (const [t, font] of ticks) assert.equal(font, `${11 * dpr}px ${family}`, `tick ${t} at dpr ${dpr}`);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
   test('keyboard cheat-sheet: ? shows every shortcut, Esc closes', async () => {
     const v = await Viewer.open();
     try {

@@ -86,6 +86,8 @@ export interface HarnessOptions {
   /** View state as `getState()` returns it when VS Code recreates a hidden webview. */
   state?: unknown;
   viewport?: { width: number; height: number };
+  /** Device pixels per CSS pixel (2 for a HiDPI screen); 1 by default. */
+  deviceScaleFactor?: number;
 }
 
 export interface WebviewPageSetup {
@@ -93,6 +95,7 @@ export interface WebviewPageSetup {
   bundle: string;
   theme: ThemeName;
   viewport: { width: number; height: number };
+  deviceScaleFactor?: number;
   /** View state as `getState()` returns it when VS Code recreates a hidden webview. */
   state?: unknown;
   /** The page title, read each time the page loads. */
@@ -111,7 +114,7 @@ export class WebviewPage {
   private constructor(readonly page: Page, private readonly launched: LaunchedBrowser) {}
 
   static async open(opts: WebviewPageSetup): Promise<WebviewPage> {
-    const launched = await launchChromium({ viewport: opts.viewport });
+    const launched = await launchChromium({ viewport: opts.viewport, deviceScaleFactor: opts.deviceScaleFactor });
     const page = launched.context.pages()[0] ?? (await launched.context.newPage());
     const web = new WebviewPage(page, launched);
     await launched.context.route(`${ORIGIN}/**`, async (route) => {
