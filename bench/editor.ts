@@ -74,10 +74,19 @@ function traceBreakdown(file: string): void {
   const at = (name: string) => all.filter((e) => e.name === name).map((e) => e.ts);
   const scripts = at('specvet:script');
   const paints = at('specvet:paint');
-  /** First (or last) event named `name` in [lo, hi] matching `pred`. */
+  /** Index of the first event at or after `ts` (the events are sorted by time). */
+  const indexAt = (ts: number) => {
+    let a = 0, b = all.length;
+    while (a < b) { const m = (a + b) >> 1; if (all[m].ts < ts) a = m + 1; else b = m; }
+    return a;
+  };
+  /** First (or last) event named `name` in [lo, hi] matching `pred`: a scan of that span only. */
   const find = (name: string, lo: number, hi: number, pred: (e: TraceEvent) => boolean = () => true, last = false): number | null => {
-    const hits = all.filter((e) => e.ts >= lo && e.ts <= hi && e.name === name && pred(e));
-    return hits.length ? (last ? hits[hits.length - 1] : hits[0]).ts : null;
+    const from = indexAt(lo), to = indexAt(hi + 1);
+    for (let k = last ? to - 1 : from; last ? k >= from : k < to; k += last ? -1 : 1) {
+      if (all[k].name === name && pred(all[k])) return all[k].ts;
+    }
+    return null;
   };
   const steps: Record<string, number[]> = {};
   const add = (k: string, a: number | null, b: number | null) => { if (a !== null && b !== null) (steps[k] ??= []).push((b - a) / 1000); };

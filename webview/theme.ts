@@ -2,25 +2,27 @@
 // canvas understands, and re-resolved whenever VS Code switches the body's theme class.
 import type { PlotColours } from './plot';
 
+/** A theme colour: VS Code's variable, the fallback when the theme lacks it, and an alpha applied on top. */
+type ColourSpec = [variable: string, fallback: string, alpha: number];
+
 /**
- * The computed rgba of each CSS colour expression (e.g. `var(--vscode-charts-blue, #3794ff)`), all in
- * one style pass: one probe element per expression, read after all are set (setting and reading one
- * probe at a time cost a style recalculation each, ~2 ms of the editor's first paint).
+ * Each spec as a concrete `rgba()` string, all in one style pass: one probe element per colour, read
+ * after all are set (setting and reading one probe at a time cost a style recalculation each, ~2 ms
+ * of the editor's first paint).
  */
-function resolveAll(exprs: readonly string[]): Array<[number, number, number, number]> {
+function resolveColours(specs: readonly ColourSpec[]): string[] {
   const host = document.createElement('div');
   host.style.display = 'none';
-  const probes = exprs.map((expr) => {
+  const probes = specs.map(([variable, fallback]) => {
     const probe = document.createElement('span');
-    probe.style.color = expr;
+    probe.style.color = `var(${variable}, ${fallback})`;
     return host.appendChild(probe);
   });
   document.body.appendChild(host);
-  const out = probes.map((probe) => {
+  const out = probes.map((probe, i) => {
     const m = /rgba?\(([^)]+)\)/.exec(getComputedStyle(probe).color);
-    if (!m) return [128, 128, 128, 1] as [number, number, number, number];
-    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
-    return [p[0], p[1], p[2], p[3] ?? 1] as [number, number, number, number];
+    const [r, g, b, a = 1] = m ? m[1].split(/[ ,/]+/).filter(Boolean).map(Number) : [128, 128, 128, 1];
+    return `rgba(${r}, ${g}, ${b}, ${+(a * specs[i][2]).toFixed(3)})`;
   });
   host.remove();
   return out;
@@ -36,8 +38,7 @@ export function themeKind(): ThemeKind {
 
 export function plotColours(): PlotColours {
   const light = themeKind() === 'light';
-  // [VS Code variable, fallback when the theme lacks it, alpha applied on top]
-  const wanted = {
+  const named = {
     foreground: ['--vscode-editor-foreground', light ? '#333333' : '#cccccc', 1],
     muted: ['--vscode-descriptionForeground', light ? '#717171' : '#9d9d9d', 1],
     grid: ['--vscode-editor-foreground', light ? '#333333' : '#cccccc', 0.12],
@@ -50,19 +51,16 @@ export function plotColours(): PlotColours {
     telluric: ['--vscode-charts-yellow', light ? '#bf8803' : '#cca700', 0.16],
     selection: ['--vscode-editor-selectionBackground', light ? '#add6ff' : '#264f78', 0.5],
     background: ['--vscode-editor-background', light ? '#ffffff' : '#1e1e1e', 1],
-    arm0: ['--vscode-terminal-ansiCyan', light ? '#0598bc' : '#29b8db', 1],
-    arm1: ['--vscode-terminal-ansiMagenta', light ? '#bc05bc' : '#bc3fbc', 1],
-    arm2: ['--vscode-terminal-ansiBrightYellow', light ? '#b5ba00' : '#f5f543', 1],
-  } satisfies Record<string, [string, string, number]>;
-  const names = Object.keys(wanted) as Array<keyof typeof wanted>;
-  const rgba = resolveAll(names.map((n) => `var(${wanted[n][0]}, ${wanted[n][1]})`));
-  const c = {} as Record<keyof typeof wanted, string>;
-  names.forEach((n, i) => {
-    const [r, g, b, a] = rgba[i];
-    c[n] = `rgba(${r}, ${g}, ${b}, ${+(a * wanted[n][2]).toFixed(3)})`;
-  });
-  const { arm0, arm1, arm2, ...rest } = c;
-  return { ...rest, arms: [arm0, arm1, arm2] };
+  } satisfies Record<keyof Omit<PlotColours, 'arms'>, ColourSpec>;
+  const arms: ColourSpec[] = [
+    ['--vscode-terminal-ansiCyan', light ? '#0598bc' : '#29b8db', 1],
+    ['--vscode-terminal-ansiMagenta', light ? '#bc05bc' : '#bc3fbc', 1],
+    ['--vscode-terminal-ansiBrightYellow', light ? '#b5ba00' : '#f5f543', 1],
+  ];
+  const keys = Object.keys(named) as Array<keyof typeof named>;
+  const resolved = resolveColours([...keys.map((k) => named[k]), ...arms]);
+  const colours = Object.fromEntries(keys.map((k, i) => [k, resolved[i]])) as Omit<PlotColours, 'arms'>;
+  return { ...colours, arms: resolved.slice(keys.length) };
 }
 
 /** Call `onChange` whenever VS Code changes the theme (it swaps body classes and the style attribute). */
