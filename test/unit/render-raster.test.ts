@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AggRasterizer, Canvas, strokePath } from '../../src/core/render/raster';
-import { encodeScanlines } from '../../src/core/render/png';
+import { encodeScanlines, upFiltered } from '../../src/core/render/png';
 import { decodePng } from '../support/image-compare';
 import { prng } from '../support/random';
 
@@ -72,9 +72,39 @@ test('a round-joined stroke covers its full width along the path and the square 
 test('the canvas is PNG scanlines: encoded as they are, an opaque RGB image decodes to the same pixels', () => {
   const c = new Canvas(17, 9);
   c.fillRect(2.3, 1.6, 11.2, 7.9, 0, 0, 255, 0.8);
-  const png = decodePng(encodeScanlines(c.rows, 17, 9));
-  assert.equal(png.width, 17);
-  assert.equal(png.height, 9);
-  assert.deepEqual([...png.rgb], pixelsOf(c));
+  for (const useSimd of [true, false]) {
+    const png = decodePng(encodeScanlines(c.rows, 17, 9, useSimd));
+    assert.equal(png.width, 17);
+    assert.equal(png.height, 9);
+    assert.deepEqual([...png.rgb], pixelsOf(c), `useSimd ${useSimd}`);
+  }
   assert.throws(() => encodeScanlines(c.rows.subarray(1), 17, 9), /not 17×9 RGB/);
+});
+
+test('the SIMD Up filter equals the PNG definition byte for byte, at every width and height', () => {
+  // widths give row lengths on each side of the 16-byte blocks; height 1 has no row above
+  for (const [width, height] of [[1, 1], [1, 7], [5, 3], [16, 2], [17, 9], [21, 4], [792, 472]]) {
+    const stride = width * 3 + 1;
+    const raw = new Uint8Array(stride * height);
+    let seed = width * 7919 + height;
+    for (let i = 0; i < raw.length; i++) raw[i] = i % stride === 0 ? 0 : (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const expected = new Uint8Array(raw.length);
+    for (let y = 0; y < height; y++) {
+      expected[y * stride] = y === 0 ? 0 : 2;
+      for (let i = 1; i < stride; i++) {
+        const p = y * stride + i;
+        expected[p] = y === 0 ? raw[p] : (raw[p] - raw[p - stride]) & 255;
+      }
+    }
+    const before = Uint8Array.from(raw);
+    const filtered = upFiltered(raw, stride, height);
+    assert.ok(filtered, 'WebAssembly SIMD is available in Node 20');
+    assert.deepEqual(Buffer.from(filtered), Buffer.from(expected), `${width}×${height}`);
+    assert.deepEqual(raw, before, 'the canvas itself is left as it was');
+    // and a PNG decoder reads it back to the same pixels
+    const png = decodePng(encodeScanlines(raw, width, height));
+    const rgb = new Uint8Array(width * height * 3);
+    for (let y = 0; y < height; y++) rgb.set(raw.subarray(y * stride + 1, (y + 1) * stride), y * width * 3);
+    assert.deepEqual(Buffer.from(png.rgb), Buffer.from(rgb), `decoded ${width}×${height}`);
+  }
 });
