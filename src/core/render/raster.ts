@@ -65,63 +65,51 @@ export class Canvas {
     const sy0 = iround(Math.min(y0, y1) * 256);
     const sy1 = iround(Math.max(y0, y1) * 256);
     if (sx1 <= sx0 || sy1 <= sy0) return;
-    // Columns: a partial left cell, full cells (wx = 256), a partial right cell.
+    // Columns: a partial left cell, full cells (wx = 256), a partial right cell; rows likewise. Each
+    // of the (up to) nine blocks has one coverage, min(255, ⌊wx·wy/256⌋), and is blended as a block.
     const first = sx0 >> 8;
     const last = (sx1 - 1) >> 8;
-    const wFirst = Math.min(sx1, (first + 1) * 256) - sx0;
-    const wLast = sx1 - Math.max(sx0, last * 256);
-    const from = Math.max(first, 0);
-    const to = Math.min(last, this.width - 1);
-    // Rows likewise: only the first and last can be partial, so the coverages are worked out once
-    // for the rows in between (a vertical grid line is hundreds of rows of one or two pixels).
     const top = sy0 >> 8;
     const bottom = (sy1 - 1) >> 8;
-    // The loop is written out (no blendAt per pixel) with the tables in locals: the grid is tens of
-    // thousands of pixels per image, and this was a tenth of a render worker's time.
+    const cols = spans(first, last, Math.min(sx1, (first + 1) * 256) - sx0, sx1 - last * 256, this.width);
+    const rows = spans(top, bottom, Math.min(sy1, (top + 1) * 256) - sy0, sy1 - bottom * 256, this.height);
+    for (let j = 0; j < rows.length; j += 3) {
+      for (let i = 0; i < cols.length; i += 3) {
+        const cover = Math.min(255, (cols[i + 2] * rows[j + 2]) >> 8);
+        if (cover) this.blendBlock(cols[i], cols[i + 1], rows[j], rows[j + 1], color, cover);
+      }
+    }
+  }
+
+  /**
+   * Blends `color` at one coverage into the n × m pixels from (x, y), the longer side in the inner
+   * loop: a vertical grid line is hundreds of rows of one or two pixels, and the grid is tens of
+   * thousands of pixels per image.
+   */
+  private blendBlock(x: number, n: number, y: number, m: number, color: BlendColor, cover: number): void {
     const d = this.rows;
     const tr = color.r;
     const tg = color.g;
     const tb = color.b;
+    const k = cover << 8;
     const stride = this.stride;
-    const leftIn = first >= from && first <= to;
-    const rightIn = last > first && last >= from && last <= to;
-    const pFirst = 1 + first * 3;
-    const pLast = 1 + last * 3;
-    const pMidFrom = 1 + Math.max(first + 1, from) * 3;
-    const pMidTo = 1 + Math.min(last - 1, to) * 3;
-    let wyPrev = -1;
-    let kFirst = 0;
-    let kLast = 0;
-    let kFull = 0;
-    for (let cy = Math.max(top, 0); cy <= Math.min(bottom, this.height - 1); cy++) {
-      const wy = cy === top || cy === bottom ? Math.min(sy1, (cy + 1) * 256) - Math.max(sy0, cy * 256) : 256;
-      if (wy <= 0) continue;
-      if (wy !== wyPrev) {
-        wyPrev = wy;
-        // table rows (cover << 8); cover 0 leaves the pixel as it is
-        kFirst = Math.min(255, (wFirst * wy) >> 8) << 8;
-        kLast = Math.min(255, (wLast * wy) >> 8) << 8;
-        kFull = Math.min(255, wy) << 8; // (256·wy) >> 8
+    const p0 = y * stride + 1 + x * 3;
+    if (m > n) {
+      for (let c = 0; c < n; c++) {
+        const end = p0 + c * 3 + (m - 1) * stride;
+        for (let p = p0 + c * 3; p <= end; p += stride) {
+          d[p] = tr[k | d[p]];
+          d[p + 1] = tg[k | d[p + 1]];
+          d[p + 2] = tb[k | d[p + 2]];
+        }
       }
-      const row = cy * stride;
-      if (leftIn && kFirst) {
-        const p = row + pFirst;
-        d[p] = tr[kFirst | d[p]];
-        d[p + 1] = tg[kFirst | d[p + 1]];
-        d[p + 2] = tb[kFirst | d[p + 2]];
-      }
-      if (rightIn && kLast) {
-        const p = row + pLast;
-        d[p] = tr[kLast | d[p]];
-        d[p + 1] = tg[kLast | d[p + 1]];
-        d[p + 2] = tb[kLast | d[p + 2]];
-      }
-      if (kFull) {
-        const end = row + pMidTo;
-        for (let p = row + pMidFrom; p <= end; p += 3) {
-          d[p] = tr[kFull | d[p]];
-          d[p + 1] = tg[kFull | d[p + 1]];
-          d[p + 2] = tb[kFull | d[p + 2]];
+    } else {
+      for (let r = 0; r < m; r++) {
+        const end = p0 + r * stride + (n - 1) * 3;
+        for (let p = p0 + r * stride; p <= end; p += 3) {
+          d[p] = tr[k | d[p]];
+          d[p + 1] = tg[k | d[p + 1]];
+          d[p + 2] = tb[k | d[p + 2]];
         }
       }
     }
@@ -141,6 +129,20 @@ export class Canvas {
     d[p + 1] = color.g[k | d[p + 1]];
     d[p + 2] = color.b[k | d[p + 2]];
   }
+}
+
+/**
+ * The cells from a to b (inclusive) as runs [start, count, weight in 1/256 px], clipped to [0, size):
+ * cell a weighs wa, cell b (when b > a) wb, the cells between 256.
+ */
+function spans(a: number, b: number, wa: number, wb: number, size: number): number[] {
+  const out: number[] = [];
+  if (a >= 0 && a < size) out.push(a, 1, wa);
+  const from = Math.max(a + 1, 0);
+  const to = Math.min(b - 1, size - 1);
+  if (to >= from) out.push(from, to - from + 1, 256);
+  if (b > a && b >= 0 && b < size) out.push(b, 1, wb);
+  return out;
 }
 
 /** A colour at an alpha as Agg blends it: one lookup table per channel, [cover·256 + destination]. */
