@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import { createEndpointClient, type EndpointSettings } from '../src/core/agent/endpoint';
-import { runAgent } from '../src/core/agent/loop';
+import { runAgent, type AgentEvent } from '../src/core/agent/loop';
 import { configureRenderPool, renderPoolInfo } from '../src/core/render/pool';
 import { parseAssistantTurn } from '../src/core/agent/parse';
 import { loadGuide } from '../src/core/guides/guide';
@@ -147,9 +147,9 @@ async function main(): Promise<void> {
       // after a 3-per-slot warm-up still ~4 lower). A batch of thousands of spectra runs warm, so the
       // warm rate is what is reported.
       await pool(Math.max(8, c * 5), c, spectra, guide, ep, client, null);
-      // Then the sustained rate, over SPECVET_BENCH_PER_SLOT (default 10) spectra per concurrent
-      // trajectory. A shorter run mostly measures the start: all 64 overviews are drawn at once before
-      // any request can go, and with 3 per slot (1.8 s of ideal time) that start is a tenth of the run.
+      // Then the timed run, SPECVET_BENCH_PER_SLOT (default 10) spectra per concurrent trajectory. Its
+      // rate is taken while all c trajectories are in flight and past the start, when all c overviews
+      // are drawn at once before any request can go (see PoolRun.steady); the whole run's is printed too.
       const n = Math.max(10, c * Number(process.env.SPECVET_BENCH_PER_SLOT ?? 10));
       const load = os.loadavg()[0];
       const cpu0 = process.cpuUsage();
@@ -163,14 +163,18 @@ async function main(): Promise<void> {
       const drawPerTurn = (renderPoolInfo().workerRenderMs - draw0) / r.turns;
       const mainPerTurn = main0 !== null && main1 !== null ? `${((main1 - main0) / r.turns).toFixed(1)} ms/turn on the main thread` : 'main thread ?';
       const ideal = c / (latency / 1000);
-      const achieved = r.turns / r.seconds;
+      const whole = r.turns / r.seconds;
+      // The target is judged on the sustained rate, with all c trajectories in flight; the whole run
+      // also holds the start (c overviews drawn before any request) and the drain (fewer than c left).
+      const achieved = r.steady ? r.steady.turns / r.steady.seconds : whole;
       const ratio = achieved / ideal;
+      const span = r.steady ? `sustained over ${r.steady.seconds.toFixed(2)} s (${r.steady.turns} turns) with all ${c} in flight; whole run incl. start and drain ${whole.toFixed(1)} turns/s → ${((whole / ideal) * 100).toFixed(0)} %` : 'whole run';
       const cpu = process.cpuUsage(cpu0);
       const cpuPerTurn = (cpu.user + cpu.system) / 1000 / r.turns;
       const where = workers ? `${workers} render workers` : 'drawing on the main thread';
       console.log(
         `concurrency ${String(c).padStart(2)}${workers ? '' : ' (no pool)'}: ${achieved.toFixed(1)} turns/s of ideal ${ideal.toFixed(1)} (= ${c} ÷ ${latency} ms) → ${(ratio * 100).toFixed(0)} % ${workers ? `(target ≥ 80 %) ${verdict(ratio >= 0.8)}` : '(for comparison: how SpecVet drew before the pool; no target)'}` +
-          `  [${n} spectra, ${r.turns} turns, ${r.seconds.toFixed(2)} s; ${where}; client CPU ${cpuPerTurn.toFixed(1)} ms/turn (${mainPerTurn}${workers ? `, drawing ${drawPerTurn.toFixed(1)} ms/turn wall in the workers` : ''}) + test server ${serverPerTurn === null ? '?' : serverPerTurn.toFixed(1)} ms/turn → ceiling on ${os.cpus().length} cores ${serverPerTurn === null ? '?' : ((os.cpus().length * 1000) / (cpuPerTurn + serverPerTurn)).toFixed(0)} turns/s; load ${load.toFixed(1)} on ${os.cpus().length} CPUs]`,
+          `  [${span}; ${n} spectra, ${r.turns} turns, ${r.seconds.toFixed(2)} s; ${where}; client CPU ${cpuPerTurn.toFixed(1)} ms/turn (${mainPerTurn}${workers ? `, drawing ${drawPerTurn.toFixed(1)} ms/turn wall in the workers` : ''}) + test server ${serverPerTurn === null ? '?' : serverPerTurn.toFixed(1)} ms/turn → ceiling on ${os.cpus().length} cores ${serverPerTurn === null ? '?' : ((os.cpus().length * 1000) / (cpuPerTurn + serverPerTurn)).toFixed(0)} turns/s; load ${load.toFixed(1)} on ${os.cpus().length} CPUs]`,
       );
     }
     configureRenderPool({ size: poolSize });
@@ -235,6 +239,14 @@ function turnBreakdown(trace: Trace): Array<{ encode: number; parse: number }> {
   return out;
 }
 
+/** What a pool run did: turns and seconds over the whole run, and the sustained part (see below). */
+interface PoolRun {
+  turns: number;
+  seconds: number;
+  /** Turns and seconds while every slot had a trajectory in flight and each had finished one (the start's phase lock gone). */
+  steady: { turns: number; seconds: number } | null;
+}
+
 async function pool(
   n: number,
   concurrency: number,
@@ -244,24 +256,43 @@ async function pool(
   client: OpenAI,
   writer: TraceWriter | null,
   onDone?: (done: number) => void,
-): Promise<{ turns: number; seconds: number }> {
+): Promise<PoolRun> {
   const dir = path.join(root(), 'test/fixtures/spectra');
   let next = 0;
   let done = 0;
   let turns = 0;
+  /** When each reply arrived (ms): a turn ends when its reply is in. */
+  const replies: number[] = [];
+  /** When each slot finished its first trajectory, and when the first slot found no work left. */
+  const firstDone: number[] = [];
+  let drainFrom = Infinity;
   const t0 = performance.now();
   const worker = async () => {
+    let first = true;
     while (next < n) {
       const i = next++;
       const name = FIXTURES[i % FIXTURES.length];
       const spectrum = spectra ? spectra[i % spectra.length] : openSpectrumFile(path.join(dir, name)).get(0);
-      const trace = await runAgent({ spectrum, source: { file: name, sha256: '0' }, guide, endpoint: ep, client });
+      const onEvent = (e: AgentEvent): void => {
+        if (e.type === 'assistant_message') replies.push(performance.now());
+      };
+      const trace = await runAgent({ spectrum, source: { file: name, sha256: '0' }, guide, endpoint: ep, client, onEvent });
       if (trace.status !== 'answered') throw new Error(`trajectory ended ${trace.status}: ${trace.error}`);
       writer?.append(trace);
       turns += trace.turns;
+      if (first) firstDone.push(performance.now());
+      first = false;
       onDone?.(++done);
     }
+    drainFrom = Math.min(drainFrom, performance.now());
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { turns, seconds: (performance.now() - t0) / 1000 };
+  const t1 = performance.now();
+  // The sustained window: from the moment every slot has finished its first trajectory (all start
+  // together, so at first they draw, wait and reply in step) until the first slot runs out of work
+  // (from then on fewer than `concurrency` are in flight). A batch of thousands is almost all window.
+  const from = firstDone.length === concurrency ? Math.max(...firstDone) : Infinity;
+  const steadyTurns = replies.filter((t) => t >= from && t < drainFrom).length;
+  const steady = drainFrom - from > 1000 ? { turns: steadyTurns, seconds: (drainFrom - from) / 1000 } : null;
+  return { turns, seconds: (t1 - t0) / 1000, steady };
 }
