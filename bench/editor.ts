@@ -101,7 +101,7 @@ function traceBreakdown(file: string): void {
     const inner = find('ThrottlingURLLoader::OnReceiveResponse', host ?? frame, script, (e) => url(e).includes('pre/fake.html'));
     const written = find('Document::write', inner ?? frame, script, undefined, true);
     add('1 VS Code: webview frame created → its host page (index.html) served', frame, host);
-    add('2 VS Code: host page → inner frame (fake.html) served: service worker, handshake', host, inner);
+    add('2 VS Code: host page → inner frame (fake.html) served: host page script waits for the workbench thread, ready/content handshake, our HTML re-serialised', host, inner);
     add('3 VS Code: inner frame served → our page written into it', inner, written);
     add('4 ours: page written → our script runs (HTML parse, script compile)', written, script);
     add('5 ours: script → first paint (messages, draw, frame)', script, paint);
