@@ -24,9 +24,9 @@ import { mainThreadCpuMs, processCpuMs } from '../test/support/cpu';
 
 /** Sections to run (SPECVET_BENCH_PARTS=cost,throughput,memory; all by default). */
 const PARTS = new Set((process.env.SPECVET_BENCH_PARTS || 'cost,throughput,memory').split(',').map((p) => p.trim()));
-/** Concurrencies of the throughput runs, in order (SPECVET_BENCH_CONCURRENCY=64,64,64 shows the warm-up settle); 1, 8, 64 and 64 without the pool by default. */
 /** Timed runs per concurrency (SPECVET_BENCH_REPEATS, default 3); the median is reported. */
 const REPEATS = Math.max(1, Number(process.env.SPECVET_BENCH_REPEATS ?? 3));
+/** Concurrencies of the throughput runs, in order (SPECVET_BENCH_CONCURRENCY=64,64,64 shows the warm-up settle); 1, 8, 64 and 64 without the pool by default. */
 const CONCURRENCY = process.env.SPECVET_BENCH_CONCURRENCY ? process.env.SPECVET_BENCH_CONCURRENCY.split(',').map(Number) : null;
 
 /** The LAMOST and SDSS fixtures: one spectrum each. */

@@ -322,6 +322,11 @@ export function causes(err: unknown): { text: string; closed: boolean } {
   return { text: parts.join(': '), closed };
 }
 
+/** A connection that failed before the reply began, or dropped part-way through it (retryable either way). */
+function connectionLost(why: string, streamedChars: number): Classified {
+  return { retryable: true, message: streamedChars > 0 ? `the connection dropped mid-reply after ${streamedChars} characters (${why})` : `cannot reach the endpoint (${why})` };
+}
+
 function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedChars: number): Classified {
   if (timedOut) return { retryable: true, message: `no complete reply within ${Math.round(timeoutMs / 1000)} s` };
   if (err instanceof StreamCut) return { retryable: true, message: `the reply stream ended before the turn was complete (${streamedChars} characters received)` };
@@ -330,9 +335,8 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedCh
     if (err instanceof OpenAI.APIConnectionTimeoutError) return { retryable: true, message: `no reply within ${Math.round(timeoutMs / 1000)} s` };
     const cause = (err as { cause?: unknown }).cause;
     const why = cause instanceof Error ? causes(cause) : { text: err.message, closed: false };
-    if (streamedChars > 0) return { retryable: true, message: `the connection dropped mid-reply after ${streamedChars} characters (${why.text})` };
-    if (why.closed) return { retryable: true, message: `the endpoint closed the connection before replying (${why.text})`, closedBeforeReply: true };
-    return { retryable: true, message: `cannot reach the endpoint (${why.text})` };
+    if (streamedChars === 0 && why.closed) return { retryable: true, message: `the endpoint closed the connection before replying (${why.text})`, closedBeforeReply: true };
+    return connectionLost(why.text, streamedChars);
   }
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const status = err.status;
@@ -346,8 +350,7 @@ function classify(err: unknown, timedOut: boolean, timeoutMs: number, streamedCh
   }
   if (err instanceof OpenAI.APIError) return { retryable: true, message: `the endpoint reported an error mid-reply: ${serverMessage(err) || err.message}` };
   if (err instanceof TypeError) {
-    const why = causes(err).text;
-    return { retryable: true, message: streamedChars > 0 ? `the connection dropped mid-reply after ${streamedChars} characters (${why})` : `cannot reach the endpoint (${why})` };
+    return connectionLost(causes(err).text, streamedChars);
   }
   const msg = err instanceof Error ? err.message : String(err);
   return { retryable: streamedChars > 0 || /terminated|socket|ECONN|EPIPE/i.test(msg), message: streamedChars > 0 ? `the reply stream broke after ${streamedChars} characters (${msg})` : `request failed (${msg})` };

@@ -156,23 +156,11 @@ function paintText(canvas: Canvas, op: Extract<SceneOp, { kind: 'text' }>): void
     }
   }
   const black = blendColor(0, 0, 0, 1);
-  const d = canvas.rows;
-  const tr = black.r;
-  const tg = black.g;
-  const tb = black.b;
   const xFrom = Math.max(L, 0);
   const xTo = Math.min(R, canvas.width);
   for (let y = Math.max(T, 0); y < Math.min(B, canvas.height); y++) {
     const row = (y - T) * sw - L;
-    // canvas.blendAt written out: most of a string's box is uncovered
-    for (let x = xFrom, p = canvas.offset(xFrom, y); x < xTo; x++, p += 3) {
-      const cover = str[row + x];
-      if (cover === 0) continue;
-      const k = cover << 8;
-      d[p] = tr[k | d[p]];
-      d[p + 1] = tg[k | d[p + 1]];
-      d[p + 2] = tb[k | d[p + 2]];
-    }
+    for (let x = xFrom, p = canvas.offset(xFrom, y); x < xTo; x++, p += 3) canvas.blendAt(p, black, str[row + x]);
   }
 }
 

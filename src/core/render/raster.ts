@@ -94,6 +94,7 @@ export class Canvas {
     const k = cover << 8;
     const stride = this.stride;
     const p0 = y * stride + 1 + x * 3;
+    // Two loops with constant steps: one loop with the steps in variables measured 1.5× slower.
     if (m > n) {
       for (let c = 0; c < n; c++) {
         const end = p0 + c * 3 + (m - 1) * stride;
