@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { SpecVetError } from '../errors';
 import type { ChatMessage, WireProtocol } from '../trace/schema';
+import { imageUrlBytes } from './image-url';
 import type { WireToolCall } from './parse';
 
 export interface EndpointSettings {
@@ -96,8 +97,6 @@ export class EndpointFailure extends Error {
  * the body sent parses to exactly what JSON.stringify wrote.
  */
 const IMAGE_MARK = `specvet-image-${randomBytes(8).toString('hex')}-`;
-/** image_url object → its URL as bytes (null: not ASCII, or JSON would escape something in it, so it is sent inline). */
-const imageBytes = new WeakMap<object, Buffer | null>();
 const NON_ASCII = /[\u0080-\uffff]/g;
 /** Placeholder → image bytes, while its request runs. */
 const pendingImages = new Map<string, Buffer>();
@@ -111,12 +110,13 @@ function withImagePlaceholders(messages: ChatMessage[], placeholders: string[]):
     if (!Array.isArray(m.content) || !m.content.some((p) => p.type === 'image_url')) return m;
     const content = m.content.map((p) => {
       if (p.type !== 'image_url') return p;
-      let bytes = imageBytes.get(p.image_url);
+      let bytes = imageUrlBytes.get(p.image_url);
       if (bytes === undefined) {
+        // An image_url not made by pngImageUrl (a trace read back, a copied message).
         // ASCII that JSON leaves as it is (a regular expression over 70 KB cost as much as the splice saves).
         const url = p.image_url.url;
         bytes = Buffer.byteLength(JSON.stringify(url), 'utf8') === url.length + 2 ? Buffer.from(url, 'latin1') : null;
-        imageBytes.set(p.image_url, bytes);
+        imageUrlBytes.set(p.image_url, bytes);
       }
       if (!bytes) return p;
       const placeholder = `${IMAGE_MARK}${placeholderSeq++}`;

@@ -3,6 +3,7 @@
 // sees; keep it in step with the published prompts.
 import type { Guide } from '../guides/guide';
 import type { ChatMessage, ContentPart } from '../trace/schema';
+import { pngImageUrl } from './image-url';
 
 /** The system message of the training data; the chat template appends the tools section itself. */
 export const SYSTEM_PROMPT = 'You are a helpful assistant.';
@@ -26,12 +27,8 @@ export const ANSWER_INSTRUCTIONS =
   'In every turn, first reason inside <think> </think>, then either call the tool once or give your final answer. ' +
   'Put the final answer inside <answer> </answer> as \\boxed{YES} or \\boxed{NO}.';
 
-export function pngDataUrl(png: Uint8Array): string {
-  return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
-}
-
 export function imagePart(png: Uint8Array): ContentPart {
-  return { type: 'image_url', image_url: { url: pngDataUrl(png) } };
+  return { type: 'image_url', image_url: pngImageUrl(png) };
 }
 
 /** System + first user turn: overview image, then the task text. */

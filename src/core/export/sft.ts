@@ -15,7 +15,8 @@ import { writeFileAtomic } from '../atomic-write';
 import { SpecVetError, errorMessage } from '../errors';
 import { ZOOM_TOOL_DEFINITION } from '../agent/loop';
 import { extractAnswer, extractThinks, formatTextToolCall } from '../agent/parse';
-import { hermesToolResponse, nativeToolResponse, pngDataUrl } from '../agent/prompt';
+import { pngDataUrl } from '../agent/image-url';
+import { hermesToolResponse, nativeToolResponse } from '../agent/prompt';
 import type { ContentPart, ChatMessage, Trace } from '../trace/schema';
 
 /** One turn of a sharegpt record. */

@@ -644,11 +644,27 @@ export interface StrokeStyle {
 const VERTEX_DIST_EPSILON = 1e-14;
 const INTERSECTION_EPSILON = 1.0e-30;
 
-/** Drops consecutive coincident vertices as vertex_sequence<vertex_dist> does; returns xs, ys, dists. */
-function vertexSequence(xy: ArrayLike<number>, closed: boolean): { x: number[]; y: number[]; d: number[] } {
-  const x: number[] = [];
-  const y: number[] = [];
-  const d: number[] = [];
+// vertexSequence's arrays, reused by every stroke on this thread (growing number[]s per stroke were
+// a tenth of a worker's garbage).
+let sequenceX = new Float64Array(1024);
+let sequenceY = new Float64Array(1024);
+let sequenceD = new Float64Array(1024);
+
+/**
+ * Drops consecutive coincident vertices as vertex_sequence<vertex_dist> does; returns xs, ys, dists
+ * (the first n of each; valid until the next call on this thread).
+ */
+function vertexSequence(xy: ArrayLike<number>, closed: boolean): { x: Float64Array; y: Float64Array; d: Float64Array; n: number } {
+  const size = (xy.length >> 1) + 1;
+  if (sequenceX.length < size) {
+    sequenceX = new Float64Array(2 * size);
+    sequenceY = new Float64Array(2 * size);
+    sequenceD = new Float64Array(2 * size);
+  }
+  const x = sequenceX;
+  const y = sequenceY;
+  const d = sequenceD;
+  let n = 0;
   /** vertex_dist::operator(): stores the distance from i to j as i's, false when they coincide. */
   const check = (i: number, j: number): boolean => {
     const v = calcDistance(x[i], y[i], x[j], y[j]);
@@ -657,33 +673,26 @@ function vertexSequence(xy: ArrayLike<number>, closed: boolean): { x: number[]; 
     return ok;
   };
   for (let k = 0; k + 1 < xy.length; k += 2) {
-    if (x.length > 1 && !check(x.length - 2, x.length - 1)) {
-      x.pop();
-      y.pop();
-      d.pop();
-    }
-    x.push(xy[k]);
-    y.push(xy[k + 1]);
-    d.push(0);
+    if (n > 1 && !check(n - 2, n - 1)) n--;
+    x[n] = xy[k];
+    y[n] = xy[k + 1];
+    d[n] = 0;
+    n++;
   }
   // close(closed)
-  while (x.length > 1) {
-    if (check(x.length - 2, x.length - 1)) break;
-    const lx = x.pop()!;
-    const ly = y.pop()!;
-    d.pop();
-    x[x.length - 1] = lx;
-    y[y.length - 1] = ly;
+  while (n > 1) {
+    if (check(n - 2, n - 1)) break;
+    n--;
+    x[n - 1] = x[n];
+    y[n - 1] = y[n];
   }
   if (closed) {
-    while (x.length > 1) {
-      if (check(x.length - 1, 0)) break;
-      x.pop();
-      y.pop();
-      d.pop();
+    while (n > 1) {
+      if (check(n - 1, 0)) break;
+      n--;
     }
   }
-  return { x, y, d };
+  return { x, y, d, n };
 }
 
 /** agg::calc_distance: sqrt(dx² + dy²) as written (Math.hypot rounds differently, and is slower). */
@@ -708,8 +717,7 @@ function crossProduct(x1: number, y1: number, x2: number, y2: number, x: number,
  * cap, the other side), two for a closed one.
  */
 export function strokePath(ras: AggRasterizer, xy: ArrayLike<number>, closedPath: boolean, style: StrokeStyle): void {
-  const { x, y, d } = vertexSequence(xy, closedPath);
-  const n = x.length;
+  const { x, y, d, n } = vertexSequence(xy, closedPath);
   const closed = closedPath && n >= 3;
   if (n < 2 + (closed ? 1 : 0)) return;
   const w = style.width * 0.5; // m_width (sign +)
@@ -741,20 +749,25 @@ export function strokePath(ras: AggRasterizer, xy: ArrayLike<number>, closedPath
     out(cx + dx2, cy + dy2);
   };
 
-  const intersection = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number): [number, number] | null => {
+  // The last intersection found, in a typed array: a new [x, y] per join (thousands per image), or
+  // doubles in closure variables (boxed on every write), fed the young generation a fifth of a worker's garbage.
+  const hit = new Float64Array(2);
+  const intersection = (ax: number, ay: number, bx: number, by: number, cx: number, cy: number, dx: number, dy: number): boolean => {
     const num = (ay - cy) * (dx - cx) - (ax - cx) * (dy - cy);
     const den = (bx - ax) * (dy - cy) - (by - ay) * (dx - cx);
-    if (Math.abs(den) < INTERSECTION_EPSILON) return null;
+    if (Math.abs(den) < INTERSECTION_EPSILON) return false;
     const r = num / den;
-    return [ax + r * (bx - ax), ay + r * (by - ay)];
+    hit[0] = ax + r * (bx - ax);
+    hit[1] = ay + r * (by - ay);
+    return true;
   };
 
   const calcMiter = (i0: number, i1: number, i2: number, dx1: number, dy1: number, dx2: number, dy2: number, revert: boolean, mlimit: number, dbevel: number): void => {
     const v0x = x[i0], v0y = y[i0], v1x = x[i1], v1y = y[i1], v2x = x[i2], v2y = y[i2];
     const lim = wAbs * mlimit;
     let exceeded = true;
-    const hit = intersection(v0x + dx1, v0y - dy1, v1x + dx1, v1y - dy1, v1x + dx2, v1y - dy2, v2x + dx2, v2y - dy2);
-    if (hit) {
+    const found = intersection(v0x + dx1, v0y - dy1, v1x + dx1, v1y - dy1, v1x + dx2, v1y - dy2, v2x + dx2, v2y - dy2);
+    if (found) {
       const di = calcDistance(v1x, v1y, hit[0], hit[1]);
       if (di <= lim) {
         out(hit[0], hit[1]);
@@ -773,7 +786,7 @@ export function strokePath(ras: AggRasterizer, xy: ArrayLike<number>, closedPath
         // miter_join_revert: a simple bevel, as SVG and PDF do
         out(v1x + dx1, v1y - dy1);
         out(v1x + dx2, v1y - dy2);
-      } else if (!hit) {
+      } else if (!found) {
         const m = mlimit; // × m_width_sign (+1)
         out(v1x + dx1 + dy1 * m, v1y - dy1 + dx1 * m);
         out(v1x + dx2 - dy2 * m, v1y - dy2 - dx2 * m);
@@ -808,8 +821,7 @@ export function strokePath(ras: AggRasterizer, xy: ArrayLike<number>, closedPath
     const dbevel = Math.sqrt(dx * dx + dy * dy);
     if (style.join === 'round' || style.join === 'bevel') {
       if (approx * (wAbs - dbevel) < wEps) {
-        const hit = intersection(x[i0] + dx1, y[i0] - dy1, x[i1] + dx1, y[i1] - dy1, x[i1] + dx2, y[i1] - dy2, x[i2] + dx2, y[i2] - dy2);
-        if (hit) out(hit[0], hit[1]);
+        if (intersection(x[i0] + dx1, y[i0] - dy1, x[i1] + dx1, y[i1] - dy1, x[i1] + dx2, y[i1] - dy2, x[i2] + dx2, y[i2] - dy2)) out(hit[0], hit[1]);
         else out(x[i1] + dx1, y[i1] - dy1);
         return;
       }
