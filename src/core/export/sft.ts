@@ -17,7 +17,7 @@ import { ZOOM_TOOL_DEFINITION } from '../agent/loop';
 import { extractAnswer, extractThinks, formatTextToolCall } from '../agent/parse';
 import { pngDataUrl } from '../agent/image-url';
 import { hermesToolResponse, nativeToolResponse } from '../agent/prompt';
-import type { ContentPart, ChatMessage, Trace } from '../trace/schema';
+import { PNG_DATA_URL_PREFIX, type ContentPart, type ChatMessage, type Trace } from '../trace/schema';
 
 /** One turn of a sharegpt record. */
 export interface SftTurn {
@@ -51,7 +51,6 @@ export const IMAGE_PLACEHOLDER = '<image>';
 /** Other placeholders LLaMA-Factory treats as media slots: a text holding one would shift the images. */
 const MEDIA_PLACEHOLDERS = ['<image>', '<video>', '<audio>'];
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const DATA_URL_PREFIX = 'data:image/png;base64,';
 
 /** The column mapping and role tags LLaMA-Factory needs to read the records (dataset_info.json entry). */
 export function datasetInfoEntry(fileName: string, withTools: boolean): Record<string, unknown> {
@@ -150,8 +149,8 @@ function normaliseParts(parts: ContentPart[]): ContentPart[] {
 }
 
 function pngFromDataUrl(part: ContentPart, at: string): Uint8Array {
-  if (part.type !== 'image_url' || !part.image_url.url.startsWith(DATA_URL_PREFIX)) throw new SpecVetError('trace', 'an image that is not a data:image/png;base64 URL', at);
-  const bytes = Buffer.from(part.image_url.url.slice(DATA_URL_PREFIX.length), 'base64');
+  if (part.type !== 'image_url' || !part.image_url.url.startsWith(PNG_DATA_URL_PREFIX)) throw new SpecVetError('trace', 'an image that is not a data:image/png;base64 URL', at);
+  const bytes = Buffer.from(part.image_url.url.slice(PNG_DATA_URL_PREFIX.length), 'base64');
   if (bytes.length < 24 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw new SpecVetError('trace', 'an image whose data is not a PNG', at);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -17,6 +17,9 @@ export const TRACE_STATUSES: readonly TraceStatus[] = ['answered', 'no_answer', 
 
 export type WireProtocol = 'hermes' | 'native';
 
+/** How every image in a trace's messages begins: a PNG as a base64 data URL. */
+export const PNG_DATA_URL_PREFIX = 'data:image/png;base64,';
+
 /** A content part as the OpenAI chat API takes it. */
 export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
@@ -192,7 +195,7 @@ export function validateTrace(v: unknown): TraceProblem[] {
       else if (Array.isArray(m.content)) {
         m.content.forEach((p, j) => {
           if (!isObj(p) || (p.type !== 'text' && p.type !== 'image_url')) bad(`$.messages[${i}].content[${j}]`, 'must be a text or image_url part');
-          else if (p.type === 'image_url' && !(isObj(p.image_url) && typeof p.image_url.url === 'string' && p.image_url.url.startsWith('data:image/png;base64,')))
+          else if (p.type === 'image_url' && !(isObj(p.image_url) && typeof p.image_url.url === 'string' && p.image_url.url.startsWith(PNG_DATA_URL_PREFIX)))
             bad(`$.messages[${i}].content[${j}]`, 'images must be data:image/png;base64 URLs');
         });
       } else if (typeof m.content !== 'string' && !(m.role === 'assistant' && m.content === null)) bad(`$.messages[${i}].content`, 'must be text or a list of parts');
