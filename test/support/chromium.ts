@@ -24,7 +24,7 @@ export interface LaunchedBrowser {
 }
 
 /** A persistent context on a throwaway profile directory, removed on close. */
-export async function launchChromium(opts: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {}): Promise<LaunchedBrowser> {
+export async function launchChromium(opts: { viewport?: { width: number; height: number }; deviceScaleFactor?: number; /** More command-line switches. */ args?: string[] } = {}): Promise<LaunchedBrowser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
     throw new Error(`chromium not found at ${CHROMIUM_PATH}: run scripts/setup-test-tools.sh (installs Debian's chromium)`);
   }
@@ -32,7 +32,7 @@ export async function launchChromium(opts: { viewport?: { width: number; height:
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     deviceScaleFactor: opts.deviceScaleFactor ?? 1,
   });

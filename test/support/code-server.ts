@@ -190,6 +190,8 @@ export interface ExtensionTestRun {
   /** Screenshots the suite asked for (paths). */
   screenshots: string[];
   timedOut: boolean;
+  /** Origins of the webview frames the page loaded (VS Code's webview host pages). */
+  webviewOrigins: string[];
 }
 
 export interface ExtensionTestOptions {
@@ -210,6 +212,12 @@ export interface ExtensionTestOptions {
    * Perfetto or chrome://tracing). Tracing slows the browser about 2×; use it for where time goes.
    */
   tracePath?: string;
+  /**
+   * Serve each webview from its own origin (`<hash>.localhost`), as VS Code for the Web
+   * (`<hash>.vscode-cdn.net`) and desktop VS Code (`vscode-webview://<id>`) do, instead of
+   * code-server's default of the workbench's own origin.
+   */
+  webviewsOnOwnOrigin?: boolean;
 }
 
 /** Chromium trace categories: main-thread tasks, navigation and loading, service worker, user timing, JS samples. */
@@ -250,7 +258,12 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
     ['extensionTestsPath', cs.remoteUri(o.extensionTestsPath)],
     ['extensionEnvironment', JSON.stringify(env)],
   ];
-  const browser = await launchChromium({ viewport: o.viewport ?? { width: 1400, height: 900 } });
+  // A page fulfilled by the route below has no server address, so Chromium's local-network checks
+  // would take it for a public page and refuse its connections to 127.0.0.1.
+  const browser = await launchChromium({
+    viewport: o.viewport ?? { width: 1400, height: 900 },
+    args: o.webviewsOnOwnOrigin ? ['--disable-features=LocalNetworkAccessChecks'] : [],
+  });
   const log: string[] = [];
   let exitCode: number | null = null;
   let resolveExit: () => void = () => undefined;
@@ -268,6 +281,12 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
       };
       w.codeAutomationExit = (code: unknown) => (w.__specvetAutomationExit as (c: number) => void)(Number(code));
     });
+    const webviewOrigins = new Set<string>();
+    page.on('framenavigated', (frame) => {
+      const url = frame.url();
+      if (url.includes('/webview/browser/pre/index.html')) webviewOrigins.add(new URL(url).origin);
+    });
+    if (o.webviewsOnOwnOrigin) await serveWebviewsOnOwnOrigin(page);
     const endTrace = o.tracePath ? await startTrace(browser.context, page, o.tracePath) : null;
     await page.goto(cs.workbenchUrl(o.workspace, payload));
     const timeoutMs = o.timeoutMs ?? 180_000;
@@ -299,8 +318,42 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
     await shooter;
     await endTrace?.();
     const results: SuiteTestResult[] = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).tests ?? [] : [];
-    return { exitCode, log, results, screenshots, timedOut };
+    return { exitCode, log, results, screenshots, timedOut, webviewOrigins: [...webviewOrigins] };
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Rewrite the workbench page's configuration so webviews load from `http://<hash>.localhost:<port>`:
+ * code-server's `webviewEndpoint` (same origin as the workbench) is dropped and the product's
+ * webview URL template points at the same server under a per-webview host name. Chromium resolves
+ * every `*.localhost` name to loopback, and the webview host page checks that the host name is the
+ * hash VS Code derives from the workbench's origin.
+ */
+async function serveWebviewsOnOwnOrigin(page: import('playwright-core').Page): Promise<void> {
+  await page.route((url) => url.pathname === '/' || url.pathname === '', async (route) => {
+    const response = await route.fetch();
+    const html = await response.text();
+    const pattern = /(<meta id="vscode-workbench-web-configuration" data-settings=")([^"]*)(")/;
+    const m = pattern.exec(html);
+    if (!m) throw new Error('workbench page: no web configuration meta element to rewrite');
+    const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    const config = JSON.parse(unescape(m[2])) as { webviewEndpoint?: string; productConfiguration?: Record<string, unknown> };
+    const endpoint = new URL(config.webviewEndpoint ?? '', route.request().url());
+    delete config.webviewEndpoint;
+    config.productConfiguration = {
+      ...(config.productConfiguration ?? {}),
+      webviewContentExternalBaseUrlTemplate: `${endpoint.protocol}//{{uuid}}.localhost:${endpoint.port}${endpoint.pathname.replace(/\/?$/, '/')}`,
+    };
+    // The body is re-sent decoded, so without the original encoding and length; the workbench's CSP
+    // must also allow frames from the webviews' new origin.
+    const headers = { ...response.headers() };
+    delete headers['content-encoding'];
+    delete headers['content-length'];
+    const csp = headers['content-security-policy'];
+    if (csp) headers['content-security-policy'] = csp.replace(/frame-src ([^;]*);/, `frame-src $1 ${endpoint.protocol}//*.localhost:${endpoint.port};`);
+    await route.fulfill({ status: response.status(), headers, body: html.replace(pattern, (_all, a: string, _b: string, c: string) => `${a}${escape(JSON.stringify(config))}${c}`) });
+  });
 }

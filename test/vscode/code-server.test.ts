@@ -43,3 +43,32 @@ test('extension-host suite in the real VS Code (code-server)', { timeout: 420_00
     assert.ok(run.results.every((r) => r.ok), `failed extension-host tests: ${detail()}`);
   });
 });
+
+// VS Code for the Web and desktop VS Code give each webview its own origin; code-server by default
+// serves webviews from the workbench's origin. The editor must work both ways: its CSP, its late
+// bundle (fetched through the webview's service worker) and its messages cross origins here.
+test('FITS editor with webviews on their own origin (as VS Code for the Web and desktop serve them)', { timeout: 300_000 }, async (t) => {
+  const suite = path.join(repoRoot, 'out/test/vscode/suite/index.js');
+  await withCodeServer({}, async (cs) => {
+    const workspace = prepareWorkspace(path.join(cs.runDir, 'workspace'));
+    const run = await runExtensionTests(cs, {
+      extensionDevelopmentPath: repoRoot,
+      extensionTestsPath: suite,
+      workspace,
+      timeoutMs: 240_000,
+      webviewsOnOwnOrigin: true,
+      env: { SPECVET_SUITE_FILTER: '^(opens |a bad file)' },
+    });
+    const detail = () => `exit ${run.exitCode}${run.timedOut ? ' (timed out)' : ''}\n--- workbench log ---\n${run.log.slice(-40).join('\n')}`;
+    assert.ok(run.results.length >= 7, `expected every fixture's test, got ${run.results.length}: ${detail()}`);
+    assert.ok(run.webviewOrigins.length > 0 && run.webviewOrigins.every((o) => /^http:\/\/[0-9a-v]{52}\.localhost:\d+$/.test(o)),
+      `webviews should load from <hash>.localhost, not ${cs.origin}: ${run.webviewOrigins.join(', ') || 'no webview frame seen'}`);
+    for (const r of run.results) {
+      await t.test(r.name, () => {
+        if (!r.ok) assert.fail(r.error ?? 'failed');
+      });
+    }
+    assert.equal(run.timedOut, false, `suite timed out: ${detail()}`);
+    assert.ok(run.results.every((r) => r.ok), `failed extension-host tests: ${detail()}`);
+  });
+});
