@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { codeServerInstalled, runExtensionTests, withCodeServer } from '../test/support/code-server';
-import { repoRoot } from '../test/support/paths';
+import { runSuiteInElectron } from '../test/support/electron';
+import { EXTENSION_HOST_SUITE, repoRoot } from '../test/support/paths';
 import { prepareWorkspace } from '../test/vscode/workspace';
 
 const RUNS = Number(process.env.SPECVET_EDITOR_RUNS ?? 7);
@@ -30,7 +31,6 @@ const RUNNER_TITLES: Record<string, string> = {
 
 /** The suite's first-paint test, told where to write its timings. */
 const suiteEnv = (out: string) => ({ SPECVET_SUITE_FILTER: '^first-paint timings$', SPECVET_FIRST_PAINT_FILE: out, SPECVET_FIRST_PAINT_RUNS: String(RUNS) });
-const suitePath = () => path.join(repoRoot, 'out/test/vscode/suite/index.js');
 
 async function main(): Promise<void> {
   for (const runner of RUNNERS) {
@@ -52,7 +52,7 @@ async function measureInCodeServer(webviewsOnOwnOrigin: boolean, tracePath: stri
     const out = path.join(cs.runDir, 'first-paint.json');
     const run = await runExtensionTests(cs, {
       extensionDevelopmentPath: repoRoot,
-      extensionTestsPath: suitePath(),
+      extensionTestsPath: EXTENSION_HOST_SUITE,
       workspace,
       env: suiteEnv(out),
       timeoutMs: 300_000,
@@ -71,18 +71,12 @@ async function measureInCodeServer(webviewsOnOwnOrigin: boolean, tracePath: stri
 
 /** The same suite test in desktop VS Code, as `npm run test:electron` runs the suite. */
 async function measureInElectron(): Promise<void> {
-  const { runTests } = await import('@vscode/test-electron');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'specvet-first-paint-'));
   try {
     const workspace = prepareWorkspace(path.join(scratch, 'workspace'));
     const out = path.join(scratch, 'first-paint.json');
     try {
-      await runTests({
-        extensionDevelopmentPath: repoRoot,
-        extensionTestsPath: suitePath(),
-        launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
-        extensionTestsEnv: { ...suiteEnv(out), SPECVET_TEST_RESULTS: path.join(scratch, 'results.json') },
-      });
+      await runSuiteInElectron(workspace, { ...suiteEnv(out), SPECVET_TEST_RESULTS: path.join(scratch, 'results.json') });
     } catch (err) {
       // No internet (VS Code's download fails), or VS Code exited badly: the suite may still have written timings.
       console.log(`editor first paint (desktop VS Code): ${err instanceof Error ? err.message : String(err)}`);

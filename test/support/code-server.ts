@@ -332,7 +332,7 @@ export async function runExtensionTests(cs: CodeServer, o: ExtensionTestOptions)
  * hash VS Code derives from the workbench's origin.
  */
 async function serveWebviewsOnOwnOrigin(page: import('playwright-core').Page): Promise<void> {
-  await page.route((url) => url.pathname === '/' || url.pathname === '', async (route) => {
+  await page.route((url) => url.pathname === '/', async (route) => {
     const response = await route.fetch();
     const html = await response.text();
     const pattern = /(<meta id="vscode-workbench-web-configuration" data-settings=")([^"]*)(")/;

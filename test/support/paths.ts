@@ -22,6 +22,9 @@ function findRoot(start: string): string {
 
 export const repoRoot = findRoot(__dirname);
 
+/** The built extension-host suite (test/vscode/suite), the module every VS Code runner loads. */
+export const EXTENSION_HOST_SUITE = path.join(repoRoot, 'out/test/vscode/suite/index.js');
+
 /** A real survey file under test/fixtures/spectra. */
 export function fixture(name: string): string {
   return path.join(repoRoot, 'test/fixtures/spectra', name);

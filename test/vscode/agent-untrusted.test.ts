@@ -9,13 +9,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runExtensionTests, withCodeServer } from '../support/code-server';
-import { repoRoot } from '../support/paths';
+import { EXTENSION_HOST_SUITE, repoRoot } from '../support/paths';
 import { startVllmServer } from '../support/vllm-server';
 import { prepareWorkspace } from './workspace';
 
 test('agent in an untrusted workspace (code-server with workspace trust on)', { timeout: 300_000 }, async (t) => {
-  const suite = path.join(repoRoot, 'out/test/vscode/suite/index.js');
-  assert.ok(fs.existsSync(suite), `suite not built: ${suite} (node scripts/build.mjs)`);
+  assert.ok(fs.existsSync(EXTENSION_HOST_SUITE), `suite not built: ${EXTENSION_HOST_SUITE} (node scripts/build.mjs)`);
   const elsewhere = await startVllmServer(); // where the workspace's settings try to send the spectrum
   t.after(() => elsewhere.close());
   await withCodeServer({ workspaceTrust: true }, async (cs) => {
@@ -27,7 +26,7 @@ test('agent in an untrusted workspace (code-server with workspace trust on)', { 
     fs.writeFileSync(path.join(workspace, '.vscode/settings.json'), JSON.stringify({ 'specvet.endpoint.url': elsewhere.baseUrl, 'specvet.endpoint.model': 'spec-o3-7b', 'specvet.agent.maxTurns': 3 }, null, 1));
     const run = await runExtensionTests(cs, {
       extensionDevelopmentPath: repoRoot,
-      extensionTestsPath: suite,
+      extensionTestsPath: EXTENSION_HOST_SUITE,
       workspace,
       timeoutMs: 240_000,
       env: { SPECVET_SUITE_FILTER: '^agent-untrusted:', SPECVET_EXPECT_UNTRUSTED: '1', SPECVET_TEST_ELSEWHERE: elsewhere.baseUrl },

@@ -2,11 +2,10 @@
 // @vscode/test-electron, for machines with internet (it downloads VS Code). CI runs the suite
 // through code-server instead (test/vscode/code-server.test.ts), because no VS Code download is
 // possible there.
-import { runTests } from '@vscode/test-electron';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { repoRoot } from '../support/paths';
+import { runSuiteInElectron } from '../support/electron';
 import { prepareWorkspace } from './workspace';
 
 async function main(): Promise<void> {
@@ -15,12 +14,7 @@ async function main(): Promise<void> {
   const results = path.join(scratch, 'results.json');
   let failed = false;
   try {
-    await runTests({
-      extensionDevelopmentPath: repoRoot,
-      extensionTestsPath: path.join(repoRoot, 'out/test/vscode/suite/index.js'),
-      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--skip-welcome', '--skip-release-notes'],
-      extensionTestsEnv: { SPECVET_TEST_RESULTS: results },
-    });
+    await runSuiteInElectron(workspace, { SPECVET_TEST_RESULTS: results });
   } catch (err) {
     failed = true;
     console.error(`test-electron: ${err instanceof Error ? err.message : String(err)}`);
